@@ -1,0 +1,56 @@
+"""Build the Cython extensions of cymlp.
+
+Metadata lives in pyproject.toml; this file only lists the extensions and the
+compiler flags. Set CYMLP_CYTHON_DEBUG=1 to build with Cython's bounds and
+wraparound checks on (used by the test suite's memory-safety run).
+"""
+
+import os
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+MODULES = ["_blas", "_activations", "_loss", "_optimizers", "_train"]
+
+DEBUG = os.environ.get("CYMLP_CYTHON_DEBUG", "0") not in ("", "0")
+
+directives = {
+    "language_level": 3,
+    "boundscheck": DEBUG,
+    "wraparound": DEBUG,
+    "initializedcheck": DEBUG,
+    "cdivision": True,
+    "embedsignature": True,
+}
+
+
+class BuildExt(build_ext):
+    """Per-compiler optimisation flags; never -march=native (wheels must run anywhere)."""
+
+    def build_extensions(self):
+        if self.compiler.compiler_type == "msvc":
+            flags = ["/O2"]
+        else:
+            flags = ["-O3"]
+            if DEBUG:
+                flags = ["-O1", "-g"]
+        for ext in self.extensions:
+            ext.extra_compile_args = flags + list(ext.extra_compile_args or [])
+        super().build_extensions()
+
+
+extensions = [
+    Extension(f"cymlp.{name}", [f"src/cymlp/{name}.pyx"]) for name in MODULES
+]
+
+setup(
+    ext_modules=cythonize(
+        extensions,
+        compiler_directives=directives,
+        # Cython's "performance hint" lines (GIL-requiring exception checks in
+        # nogil code) are bugs here; keep them visible in the build log.
+        annotate=False,
+    ),
+    cmdclass={"build_ext": BuildExt},
+)

@@ -32,7 +32,7 @@ class BuildExt(build_ext):
         if self.compiler.compiler_type == "msvc":
             flags = ["/O2"]
         else:
-            flags = ["-O3"]
+            flags = ["-O3", "-fno-math-errno"]
             if DEBUG:
                 flags = ["-O1", "-g"]
         for ext in self.extensions:

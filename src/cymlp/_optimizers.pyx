@@ -1,0 +1,73 @@
+"""Optimizer steps over one contiguous region of the flat parameter buffer.
+
+Design:
+a) The engine calls these once per layer region (coefficients, then
+   intercepts) right after that layer's gradient is formed, while it is still
+   in cache. ``l2`` folds the L2 term into the gradient on the fly,
+   g_eff = g + l2 * w (l2 = alpha / n_batch for coefficients, 0 for
+   intercepts), so no separate pass over the weights is needed.
+b) SGD (scikit-learn's SGDOptimizer): v <- momentum v - lr g_eff; the update
+   is v, or momentum v - lr g_eff with Nesterov; w += update.
+c) Adam (scikit-learn's AdamOptimizer): m, v moments, and the bias-corrected
+   step size lr_t = lr0 sqrt(1 - beta2^t) / (1 - beta1^t) computed by the caller;
+   w -= lr_t m / (sqrt(v) + epsilon), epsilon on the uncorrected sqrt(v).
+d) Plain SGD (momentum 0) never comes here: the engine folds it into the
+   weight-gradient gemm itself (see _train.pyx).
+"""
+from cython cimport floating
+from libc.math cimport sqrt, sqrtf
+
+import numpy as np
+
+
+cdef void sgd_update(floating* w, const floating* g, floating* v, Py_ssize_t n,
+                     floating lr, floating momentum, bint nesterov,
+                     floating l2) noexcept nogil:
+    """w, v (IN/OUT), g (IN): one SGD-with-momentum step over n elements."""
+    cdef Py_ssize_t i
+    cdef floating ge, vi
+    if nesterov:
+        for i in range(n):
+            ge = g[i] + l2 * w[i]
+            vi = momentum * v[i] - lr * ge
+            v[i] = vi
+            w[i] += momentum * vi - lr * ge
+    else:
+        for i in range(n):
+            ge = g[i] + l2 * w[i]
+            vi = momentum * v[i] - lr * ge
+            v[i] = vi
+            w[i] += vi
+
+
+cdef void adam_update(floating* w, const floating* g, floating* m, floating* v,
+                      Py_ssize_t n, floating lr_t, floating beta1, floating beta2,
+                      floating epsilon, floating l2) noexcept nogil:
+    """w, m, v (IN/OUT), g (IN): one Adam step over n elements."""
+    cdef Py_ssize_t i
+    cdef floating ge, mi, vi
+    cdef floating one_b1 = 1 - beta1, one_b2 = 1 - beta2
+    for i in range(n):
+        ge = g[i] + l2 * w[i]
+        mi = beta1 * m[i] + one_b1 * ge
+        vi = beta2 * v[i] + one_b2 * ge * ge
+        m[i] = mi
+        v[i] = vi
+        if floating is float:
+            w[i] += -lr_t * mi / (sqrtf(vi) + epsilon)
+        else:
+            w[i] += -lr_t * mi / (sqrt(vi) + epsilon)
+
+
+def sgd_step(floating[::1] w, const floating[::1] g, floating[::1] v, double lr,
+             double momentum, bint nesterov, double l2=0.0):
+    """Test hook: one in-place SGD step on w and v."""
+    sgd_update(&w[0], &g[0], &v[0], w.shape[0], <floating>lr, <floating>momentum,
+               nesterov, <floating>l2)
+
+
+def adam_step(floating[::1] w, const floating[::1] g, floating[::1] m, floating[::1] v,
+              double lr_t, double beta1, double beta2, double epsilon, double l2=0.0):
+    """Test hook: one in-place Adam step on w, m and v (lr_t already bias-corrected)."""
+    adam_update(&w[0], &g[0], &m[0], &v[0], w.shape[0], <floating>lr_t,
+                <floating>beta1, <floating>beta2, <floating>epsilon, <floating>l2)

@@ -1,0 +1,487 @@
+"""The training engine: forward, backward and update over minibatches, without
+the GIL.
+
+Design:
+a) Parameters live in one flat C-contiguous buffer in scikit-learn's lbfgs
+   packing order: every coefficient matrix (fan_in x fan_out, row-major), then
+   every intercept vector. The facade's ``coefs_`` / ``intercepts_`` are views
+   into it; optimizer state (velocities, Adam moments) and gradients use the
+   same layout.
+b) ``train_epoch`` runs one whole epoch in ``nogil``: the facade hands it the
+   epoch's permutation; each minibatch's rows are gathered into a buffer that a
+   ``Workspace`` allocated once per fit. No Python and no allocation per
+   minibatch.
+c) Forward: z = a W by gemm, then bias + activation in one pass. The output
+   layer's activation, loss and delta = a - y are fused (``_loss``).
+d) Backward, layer by layer from the top: first the input delta
+   delta_{l-1} = delta_l W_l^T (with the old W_l) masked by the activation
+   derivative, then layer l's gradient and its optimizer update at once, while
+   the gradient is hot in cache. The first layer needs no input delta. Plain
+   SGD (no momentum) needs no gradient buffer at all: the weight update
+   W <- (1 - lr alpha / n) W - (lr / n) a^T delta is one gemm into W.
+e) Non-finite batch losses stop the epoch with a flag; the facade raises after
+   the GIL is back (the estimator's fitted state is untouched by then).
+"""
+cimport cython
+from cython cimport floating
+from libc.math cimport sqrt, isfinite, pow
+from libc.string cimport memcpy
+
+import numpy as np
+
+from cymlp._blas cimport gemm, dot
+from cymlp._activations cimport bias_activation, multiply_derivative
+from cymlp._loss cimport loss_and_delta
+from cymlp._optimizers cimport sgd_update, adam_update
+
+from cymlp._activations import ACTIVATION_CODES
+from cymlp._loss import LOSS_CODES
+
+# Update rules of _backward.
+cdef enum:
+    GRADIENT_ONLY = 0
+    SGD_PLAIN = 1
+    SGD_MOMENTUM = 2
+    ADAM = 3
+
+SOLVER_CODES = {"sgd": SGD_MOMENTUM, "adam": ADAM}
+
+_INT32_MAX = 2 ** 31 - 1
+
+
+cdef struct Layout:
+    int n_layers                 # weight layers
+    const int* units             # n_layers + 1 sizes, input first
+    const Py_ssize_t* coef_off   # offset of coefs_[l] in the flat buffer
+    const Py_ssize_t* bias_off   # offset of intercepts_[l]
+    const Py_ssize_t* act_off    # offset of layer l's output in acts / deltas
+    int hidden                   # hidden activation code
+    int loss                     # loss code (fixes the output activation)
+    int out                      # output activation code (prediction)
+
+
+cdef struct Step:
+    int rule
+    double lr, momentum, beta1, beta2, epsilon, lr_t, alpha
+    bint nesterov
+
+
+cdef class Network:
+    """Shapes and codes of one network: what the engine needs besides arrays.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        Units per layer, input first.
+    activation : str
+        Hidden activation.
+    loss : str
+        One of ``LOSS_CODES`` (it fixes the output activation).
+    out_activation : str
+        Output activation, for prediction.
+    """
+    cdef public object units, coef_off, bias_off
+    cdef public int hidden, loss, out
+    cdef public Py_ssize_t n_params
+
+    @cython.wraparound(True)
+    def __init__(self, layer_units, activation, loss, out_activation):
+        units = [int(u) for u in layer_units]
+        if any(u > _INT32_MAX for u in units):
+            raise ValueError(
+                "Layer sizes and the number of features must stay below 2**31 "
+                "(the BLAS uses 32-bit sizes); got %r." % (units,))
+        for fi, fo in zip(units[:-1], units[1:]):
+            if fi * fo > _INT32_MAX:
+                raise ValueError(
+                    "A weight matrix of %d x %d has more than 2**31 - 1 entries, "
+                    "beyond the 32-bit BLAS limit." % (fi, fo))
+        self.units = np.asarray(units, dtype=np.intc)
+        sizes = [fi * fo for fi, fo in zip(units[:-1], units[1:])]
+        self.coef_off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)[:-1]
+        start = sum(sizes)
+        self.bias_off = (start + np.concatenate([[0], np.cumsum(units[1:])]))[:-1].astype(np.intp)
+        self.n_params = start + sum(units[1:])
+        self.hidden = ACTIVATION_CODES[activation]
+        self.loss = LOSS_CODES[loss]
+        self.out = ACTIVATION_CODES[out_activation]
+
+    def __reduce__(self):
+        raise TypeError("Network is rebuilt from the estimator, not pickled")
+
+
+cdef class Workspace:
+    """Buffers for minibatches of at most ``batch_size`` rows, allocated once per fit.
+
+    Parameters
+    ----------
+    net : Network
+    batch_size : int
+    dtype : numpy dtype (float32 or float64)
+    """
+    cdef public object act_off, xb, yb, swb, acts, deltas
+    cdef public Py_ssize_t batch_size
+
+    @cython.wraparound(True)
+    def __init__(self, Network net, Py_ssize_t batch_size, dtype):
+        units = np.asarray(net.units, dtype=np.intp)
+        B = max(int(batch_size), 1)
+        if B * int(units.max()) > _INT32_MAX:
+            raise ValueError("batch_size x layer width exceeds the 32-bit BLAS limit")
+        self.batch_size = B
+        self.act_off = (B * np.concatenate([[0], np.cumsum(units[1:])]))[:-1].astype(np.intp)
+        total = B * int(units[1:].sum())
+        self.xb = np.empty(B * int(units[0]), dtype=dtype)
+        self.yb = np.empty(B * int(units[-1]), dtype=dtype)
+        self.swb = np.empty(B, dtype=dtype)
+        self.acts = np.empty(total, dtype=dtype)
+        self.deltas = np.empty(total, dtype=dtype)
+
+
+cdef inline void _layout(Layout* lay, Network net, const int[::1] units,
+                         const Py_ssize_t[::1] coef_off, const Py_ssize_t[::1] bias_off,
+                         const Py_ssize_t[::1] act_off):
+    lay.n_layers = units.shape[0] - 1
+    lay.units = &units[0]
+    lay.coef_off = &coef_off[0]
+    lay.bias_off = &bias_off[0]
+    lay.act_off = &act_off[0]
+    lay.hidden = net.hidden
+    lay.loss = net.loss
+    lay.out = net.out
+
+
+cdef void _forward(const Layout* lay, const floating* params, const floating* x,
+                   Py_ssize_t nb, floating* acts, floating* last) noexcept nogil:
+    """Hidden layers fully; the output layer as z = a W only (no bias, no
+    activation), written to ``last`` (nb x n_out)."""
+    cdef int l, fi, fo
+    cdef const floating* a = x
+    cdef floating* z
+    for l in range(lay.n_layers):
+        fi = lay.units[l]
+        fo = lay.units[l + 1]
+        z = last if l == lay.n_layers - 1 else acts + lay.act_off[l]
+        gemm(False, False, <int>nb, fo, fi, <floating>1.0, a, fi,
+             params + lay.coef_off[l], fo, <floating>0.0, z, fo)
+        if l < lay.n_layers - 1:
+            bias_activation(lay.hidden, z, params + lay.bias_off[l], nb, fo)
+        a = z
+
+
+cdef double _sq_norm(const Layout* lay, const floating* params) noexcept nogil:
+    """sum of squared coefficients (intercepts excluded), as sklearn's L2 term."""
+    cdef int l
+    cdef double s = 0.0
+    cdef const floating* w
+    cdef int n
+    for l in range(lay.n_layers):
+        w = params + lay.coef_off[l]
+        n = lay.units[l] * lay.units[l + 1]
+        s += dot(n, w, w)
+    return s
+
+
+cdef void _column_sums(const floating* d, Py_ssize_t rows, Py_ssize_t cols,
+                       floating* out) noexcept nogil:
+    """out[j] = sum_i d[i, j], accumulated row after row (numpy's axis-0 order)."""
+    cdef Py_ssize_t i, j
+    cdef const floating* row
+    for j in range(cols):
+        out[j] = 0
+    for i in range(rows):
+        row = d + i * cols
+        for j in range(cols):
+            out[j] += row[j]
+
+
+cdef void _backward(const Layout* lay, const Step* step, floating* params,
+                    floating* grads, floating* s1, floating* s2,
+                    const floating* x, Py_ssize_t nb, floating* acts,
+                    floating* deltas, double sw_sum) noexcept nogil:
+    """Back-propagate deltas[top] (already dLoss/dz of the output, weighted) and,
+    per layer, form the gradient and apply ``step.rule``."""
+    cdef int l, fi, fo, j
+    cdef Py_ssize_t ncoef
+    cdef floating* d
+    cdef floating* dprev
+    cdef const floating* a
+    cdef floating* W
+    cdef floating* b
+    cdef floating* gW
+    cdef floating* gb
+    cdef floating inv_n = <floating>(1.0 / sw_sum)
+    cdef floating l2 = <floating>(step.alpha / sw_sum)
+    cdef floating lr = <floating>step.lr
+    for l in range(lay.n_layers - 1, -1, -1):
+        fi = lay.units[l]
+        fo = lay.units[l + 1]
+        ncoef = <Py_ssize_t>fi * fo
+        d = deltas + lay.act_off[l]
+        a = x if l == 0 else acts + lay.act_off[l - 1]
+        W = params + lay.coef_off[l]
+        b = params + lay.bias_off[l]
+        gW = grads + lay.coef_off[l]
+        gb = grads + lay.bias_off[l]
+        if l > 0:
+            # delta_{l-1} = (delta_l W_l^T) * f'(a_{l-1}), with W_l not yet updated
+            dprev = deltas + lay.act_off[l - 1]
+            gemm(False, True, <int>nb, fi, fo, <floating>1.0, d, fo, W, fo,
+                 <floating>0.0, dprev, fi)
+            multiply_derivative(lay.hidden, a, dprev, nb * fi)
+        _column_sums(d, nb, fo, gb)
+        for j in range(fo):
+            gb[j] /= <floating>sw_sum
+        if step.rule == SGD_PLAIN:
+            # W <- (1 - lr alpha/n) W - (lr/n) a^T d : the update is the gemm
+            gemm(True, False, fi, fo, <int>nb, -lr * inv_n, a, fi, d, fo,
+                 1 - lr * l2, W, fo)
+            for j in range(fo):
+                b[j] -= lr * gb[j]
+            continue
+        gemm(True, False, fi, fo, <int>nb, inv_n, a, fi, d, fo, <floating>0.0, gW, fo)
+        if step.rule == GRADIENT_ONLY:
+            if l2 != 0:
+                for j in range(ncoef):
+                    gW[j] += l2 * W[j]
+        elif step.rule == SGD_MOMENTUM:
+            sgd_update(W, gW, s1 + lay.coef_off[l], ncoef, lr,
+                       <floating>step.momentum, step.nesterov, l2)
+            sgd_update(b, gb, s1 + lay.bias_off[l], fo, lr,
+                       <floating>step.momentum, step.nesterov, <floating>0.0)
+        else:  # ADAM
+            adam_update(W, gW, s1 + lay.coef_off[l], s2 + lay.coef_off[l], ncoef,
+                        <floating>step.lr_t, <floating>step.beta1,
+                        <floating>step.beta2, <floating>step.epsilon, l2)
+            adam_update(b, gb, s1 + lay.bias_off[l], s2 + lay.bias_off[l], fo,
+                        <floating>step.lr_t, <floating>step.beta1,
+                        <floating>step.beta2, <floating>step.epsilon, <floating>0.0)
+
+
+def train_epoch(Network net, Workspace ws, const floating[:, ::1] X,
+                const floating[:, ::1] Y, sample_weight, order,
+                floating[::1] params, floating[::1] grads, floating[::1] state1,
+                floating[::1] state2, str solver, double learning_rate,
+                double momentum, bint nesterov, double beta1, double beta2,
+                double epsilon, double alpha, long long t):
+    """Run one epoch of minibatch training in place, without the GIL.
+
+    Parameters
+    ----------
+    net, ws : Network, Workspace
+        Shapes and the preallocated minibatch buffers (ws.batch_size rows).
+    X : ndarray (n, n_features), C-contiguous.  Y : ndarray (n, n_outputs).
+    sample_weight : ndarray (n,) or None.
+    order : intp ndarray (n,) or None
+        Row order of this epoch (None: rows in order, no gathering).
+    params : flat parameters, updated in place.
+    grads : flat gradient scratch of the same size.
+    state1, state2 : optimizer state (SGD velocities; Adam first and second
+        moments), updated in place.
+    solver : {'sgd', 'adam'}
+    learning_rate, momentum, nesterov, beta1, beta2, epsilon, alpha : float
+        Hyper-parameters (momentum == 0 selects the plain-SGD fast path).
+    t : int
+        Adam's step count before this epoch.
+
+    Returns
+    -------
+    accumulated_loss : float
+        sum over minibatches of batch_loss * batch_rows (scikit-learn's).
+    t : int
+        Adam's step count after the epoch.
+    finite : bool
+        False if a minibatch loss was not finite (the epoch stopped there).
+    """
+    cdef const int[::1] units = net.units
+    cdef const Py_ssize_t[::1] coef_off = net.coef_off
+    cdef const Py_ssize_t[::1] bias_off = net.bias_off
+    cdef const Py_ssize_t[::1] act_off = ws.act_off
+    cdef floating[::1] xb = ws.xb
+    cdef floating[::1] yb = ws.yb
+    cdef floating[::1] swb = ws.swb
+    cdef floating[::1] acts = ws.acts
+    cdef floating[::1] deltas = ws.deltas
+    cdef const floating[::1] sw
+    cdef const Py_ssize_t[::1] idx
+    cdef Layout lay
+    cdef Step step
+    cdef Py_ssize_t n = X.shape[0], nin = X.shape[1], K = Y.shape[1]
+    cdef Py_ssize_t bs = ws.batch_size, start = 0, nb, i, r
+    cdef bint has_sw = sample_weight is not None
+    cdef bint has_order = order is not None
+    cdef bint finite = True
+    cdef double acc = 0.0, sw_sum, batch_loss
+    cdef const floating* x
+    cdef const floating* y
+    cdef const floating* swp = NULL
+    cdef floating* top
+    cdef int L = units.shape[0] - 1
+
+    if X.shape[1] != units[0] or Y.shape[1] != units[L] or Y.shape[0] != n:
+        raise ValueError("X or Y does not match the network")
+    if params.shape[0] != net.n_params or grads.shape[0] != net.n_params:
+        raise ValueError("parameter buffer of the wrong size")
+    if has_sw:
+        sw = sample_weight
+        if sw.shape[0] != n:
+            raise ValueError("sample_weight of the wrong length")
+    if has_order:
+        idx = order
+        if idx.shape[0] != n:
+            raise ValueError("order of the wrong length")
+    _layout(&lay, net, units, coef_off, bias_off, act_off)
+    step.momentum = momentum
+    step.nesterov = nesterov
+    step.beta1 = beta1
+    step.beta2 = beta2
+    step.epsilon = epsilon
+    step.alpha = alpha
+    step.lr = learning_rate
+    step.lr_t = learning_rate
+    if solver == "adam":
+        step.rule = ADAM
+        if state1.shape[0] != net.n_params or state2.shape[0] != net.n_params:
+            raise ValueError("Adam state of the wrong size")
+    elif momentum != 0:
+        step.rule = SGD_MOMENTUM
+        if state1.shape[0] != net.n_params:
+            raise ValueError("SGD state of the wrong size")
+    else:
+        step.rule = SGD_PLAIN
+    top = &deltas[0] + act_off[L - 1]
+
+    with nogil:
+        while start < n:
+            nb = bs if n - start > bs else n - start
+            if has_order:
+                for i in range(nb):
+                    r = idx[start + i]
+                    memcpy(&xb[0] + i * nin, &X[r, 0], nin * sizeof(floating))
+                    memcpy(&yb[0] + i * K, &Y[r, 0], K * sizeof(floating))
+                    if has_sw:
+                        swb[i] = sw[r]
+                x = &xb[0]
+                y = &yb[0]
+                if has_sw:
+                    swp = &swb[0]
+            else:
+                x = &X[start, 0]
+                y = &Y[start, 0]
+                if has_sw:
+                    swp = &sw[start]
+            if has_sw:
+                sw_sum = 0.0
+                for i in range(nb):
+                    sw_sum += swp[i]
+            else:
+                sw_sum = <double>nb
+            # the output layer's z goes to acts; its delta to deltas
+            _forward(&lay, &params[0], x, nb, &acts[0], &acts[0] + act_off[L - 1])
+            batch_loss = loss_and_delta(lay.loss, &acts[0] + act_off[L - 1],
+                                        &params[0] + bias_off[L - 1], y, swp,
+                                        top, nb, K) / sw_sum
+            if alpha != 0:
+                batch_loss += (0.5 * alpha) * _sq_norm(&lay, &params[0]) / sw_sum
+            if not isfinite(batch_loss):
+                finite = False
+                break
+            acc += batch_loss * nb
+            if step.rule == ADAM:
+                t += 1
+                step.lr_t = (learning_rate * sqrt(1 - pow(beta2, <double>t))
+                             / (1 - pow(beta1, <double>t)))
+            _backward(&lay, &step, &params[0], &grads[0],
+                      &state1[0] if state1.shape[0] else NULL,
+                      &state2[0] if state2.shape[0] else NULL,
+                      x, nb, &acts[0], &deltas[0], sw_sum)
+            start += nb
+    return acc, t, finite
+
+
+def loss_and_gradient(Network net, Workspace ws, const floating[:, ::1] X,
+                      const floating[:, ::1] Y, sample_weight,
+                      floating[::1] params, floating[::1] grads, double alpha):
+    """Full-batch objective and its gradient (for L-BFGS and gradient checks).
+
+    ``ws`` must hold X.shape[0] rows. Returns scikit-learn's loss
+    (weighted mean loss + alpha/2 ||W||^2 / n) and writes its gradient,
+    in the flat packing order, to ``grads``.
+    """
+    cdef const int[::1] units = net.units
+    cdef const Py_ssize_t[::1] coef_off = net.coef_off
+    cdef const Py_ssize_t[::1] bias_off = net.bias_off
+    cdef const Py_ssize_t[::1] act_off = ws.act_off
+    cdef floating[::1] acts = ws.acts
+    cdef floating[::1] deltas = ws.deltas
+    cdef const floating[::1] sw
+    cdef const floating* swp = NULL
+    cdef Layout lay
+    cdef Step step
+    cdef Py_ssize_t n = X.shape[0], i
+    cdef int L = units.shape[0] - 1
+    cdef double sw_sum, loss
+
+    if X.shape[1] != units[0] or Y.shape[1] != units[L] or Y.shape[0] != n:
+        raise ValueError("X or Y does not match the network")
+    if n > ws.batch_size:
+        raise ValueError("workspace too small")
+    if params.shape[0] != net.n_params or grads.shape[0] != net.n_params:
+        raise ValueError("parameter buffer of the wrong size")
+    if sample_weight is not None:
+        sw = sample_weight
+        swp = &sw[0]
+    _layout(&lay, net, units, coef_off, bias_off, act_off)
+    step.rule = GRADIENT_ONLY
+    step.alpha = alpha
+    step.lr = 0
+    with nogil:
+        if swp != NULL:
+            sw_sum = 0.0
+            for i in range(n):
+                sw_sum += swp[i]
+        else:
+            sw_sum = <double>n
+        _forward(&lay, &params[0], &X[0, 0], n, &acts[0], &acts[0] + act_off[L - 1])
+        loss = loss_and_delta(lay.loss, &acts[0] + act_off[L - 1],
+                              &params[0] + bias_off[L - 1], &Y[0, 0], swp,
+                              &deltas[0] + act_off[L - 1], n, Y.shape[1]) / sw_sum
+        if alpha != 0:
+            loss += (0.5 * alpha) * _sq_norm(&lay, &params[0]) / sw_sum
+        _backward(&lay, &step, &params[0], &grads[0], NULL, NULL, &X[0, 0], n,
+                  &acts[0], &deltas[0], sw_sum)
+    return loss
+
+
+def predict(Network net, const floating[:, ::1] X, floating[::1] params,
+            floating[:, ::1] out, Py_ssize_t chunk=1024):
+    """Output-layer activations for X into ``out`` (n x n_outputs), without the GIL.
+
+    Rows are processed ``chunk`` at a time through per-call buffers; the last
+    layer's product is written straight into ``out``.
+    """
+    cdef const int[::1] units = net.units
+    cdef const Py_ssize_t[::1] coef_off = net.coef_off
+    cdef const Py_ssize_t[::1] bias_off = net.bias_off
+    cdef Py_ssize_t n = X.shape[0], start = 0, nb
+    cdef int L = units.shape[0] - 1
+    cdef Layout lay
+    cdef Workspace ws
+    cdef const Py_ssize_t[::1] act_off
+    cdef floating[::1] acts
+    if X.shape[1] != units[0] or out.shape[0] != n or out.shape[1] != units[L]:
+        raise ValueError("X or out does not match the network")
+    if n == 0:
+        return
+    chunk = max(1, min(chunk, n))
+    ws = Workspace(net, chunk, np.asarray(out).dtype)
+    act_off = ws.act_off
+    acts = ws.acts
+    _layout(&lay, net, units, coef_off, bias_off, act_off)
+    with nogil:
+        while start < n:
+            nb = chunk if n - start > chunk else n - start
+            _forward(&lay, &params[0], &X[start, 0], nb, &acts[0], &out[start, 0])
+            bias_activation(lay.out, &out[start, 0], &params[0] + bias_off[L - 1],
+                            nb, units[L])
+            start += nb

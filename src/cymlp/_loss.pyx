@@ -79,7 +79,7 @@ cdef double loss_and_delta(int loss, floating* z, const floating* bias,
                 row_loss += av - yv
             delta[ij] = z[ij] - y[ij]
         if loss == SQUARED_ERROR:
-            row_loss *= 0.5 / cols
+            row_loss *= 0.5   # summed over outputs, as its gradient (sklearn #8349)
         if sw != NULL:
             wf = sw[i]
             total += row_loss * wf

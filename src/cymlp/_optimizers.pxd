@@ -2,7 +2,7 @@ from cython cimport floating
 
 cdef void sgd_update(floating* w, const floating* g, floating* v, Py_ssize_t n,
                      floating lr, floating momentum, bint nesterov,
-                     floating l2) noexcept nogil
+                     floating alpha, floating n_rows) noexcept nogil
 cdef void adam_update(floating* w, const floating* g, floating* m, floating* v,
-                      Py_ssize_t n, floating lr_t, floating beta1, floating beta2,
-                      floating epsilon, floating l2) noexcept nogil
+                      Py_ssize_t n, double lr_t, floating beta1, floating beta2,
+                      floating epsilon, floating alpha, floating n_rows) noexcept nogil

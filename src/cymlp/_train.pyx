@@ -201,7 +201,8 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
                     floating* deltas, double sw_sum) noexcept nogil:
     """Back-propagate deltas[top] (already dLoss/dz of the output, weighted) and,
     per layer, form the gradient and apply ``step.rule``."""
-    cdef int l, fi, fo, j
+    cdef int l, fi, fo
+    cdef Py_ssize_t j
     cdef Py_ssize_t ncoef
     cdef floating* d
     cdef floating* dprev
@@ -210,7 +211,9 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
     cdef floating* b
     cdef floating* gW
     cdef floating* gb
+    cdef floating n_rows = <floating>sw_sum
     cdef floating inv_n = <floating>(1.0 / sw_sum)
+    cdef floating alpha = <floating>step.alpha
     cdef floating l2 = <floating>(step.alpha / sw_sum)
     cdef floating lr = <floating>step.lr
     for l in range(lay.n_layers - 1, -1, -1):
@@ -231,7 +234,7 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
             multiply_derivative(lay.hidden, a, dprev, nb * fi)
         _column_sums(d, nb, fo, gb)
         for j in range(fo):
-            gb[j] /= <floating>sw_sum
+            gb[j] /= n_rows
         if step.rule == SGD_PLAIN:
             # W <- (1 - lr alpha/n) W - (lr/n) a^T d : the update is the gemm
             gemm(True, False, fi, fo, <int>nb, -lr * inv_n, a, fi, d, fo,
@@ -239,23 +242,25 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
             for j in range(fo):
                 b[j] -= lr * gb[j]
             continue
-        gemm(True, False, fi, fo, <int>nb, inv_n, a, fi, d, fo, <floating>0.0, gW, fo)
+        # the weight gradient, unscaled; finished as (g + alpha W) / n below
+        gemm(True, False, fi, fo, <int>nb, <floating>1.0, a, fi, d, fo,
+             <floating>0.0, gW, fo)
         if step.rule == GRADIENT_ONLY:
-            if l2 != 0:
-                for j in range(ncoef):
-                    gW[j] += l2 * W[j]
+            for j in range(ncoef):
+                gW[j] = (gW[j] + alpha * W[j]) / n_rows
         elif step.rule == SGD_MOMENTUM:
             sgd_update(W, gW, s1 + lay.coef_off[l], ncoef, lr,
-                       <floating>step.momentum, step.nesterov, l2)
+                       <floating>step.momentum, step.nesterov, alpha, n_rows)
             sgd_update(b, gb, s1 + lay.bias_off[l], fo, lr,
-                       <floating>step.momentum, step.nesterov, <floating>0.0)
+                       <floating>step.momentum, step.nesterov, <floating>0.0,
+                       <floating>1.0)
         else:  # ADAM
             adam_update(W, gW, s1 + lay.coef_off[l], s2 + lay.coef_off[l], ncoef,
-                        <floating>step.lr_t, <floating>step.beta1,
-                        <floating>step.beta2, <floating>step.epsilon, l2)
+                        step.lr_t, <floating>step.beta1, <floating>step.beta2,
+                        <floating>step.epsilon, alpha, n_rows)
             adam_update(b, gb, s1 + lay.bias_off[l], s2 + lay.bias_off[l], fo,
-                        <floating>step.lr_t, <floating>step.beta1,
-                        <floating>step.beta2, <floating>step.epsilon, <floating>0.0)
+                        step.lr_t, <floating>step.beta1, <floating>step.beta2,
+                        <floating>step.epsilon, <floating>0.0, <floating>1.0)
 
 
 def train_epoch(Network net, Workspace ws, const floating[:, ::1] X,

@@ -1,0 +1,1076 @@
+"""The estimators: scikit-learn's MLPClassifier and MLPRegressor over the Cython engine.
+
+The facade owns everything that happens once per call or once per epoch:
+parameter and input validation, label binarizing, the random number stream
+(initial weights, early-stopping split, per-epoch permutations, in exactly
+scikit-learn's order), L-BFGS through scipy, stopping rules and the fitted
+attributes. Everything per minibatch happens in ``cymlp._train`` without the GIL.
+
+Parameters live in one flat buffer (``_params``); ``coefs_`` and
+``intercepts_`` are views into it (rebuilt after unpickling, and re-packed if
+a user assigns new arrays).
+"""
+
+import copy
+import warnings
+from abc import ABC, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d, shuffle
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from cymlp import _train
+
+_STOCHASTIC_SOLVERS = ["sgd", "adam"]
+_INT32_MAX = 2**31 - 1
+
+
+def _check_blas_dims(n_samples, n_features):
+    """Refuse sizes the 32-bit BLAS cannot address, before any BLAS call."""
+    if n_features > _INT32_MAX or n_samples > _INT32_MAX:
+        raise ValueError(
+            f"X has shape ({n_samples}, {n_features}); cymlp's BLAS uses 32-bit "
+            "sizes, so both dimensions must be below 2**31."
+        )
+
+
+class _Optimizer:
+    """Stochastic optimizer state: scikit-learn's SGDOptimizer / AdamOptimizer
+    over the flat parameter layout (the update itself runs in the engine).
+
+    ``state1``/``state2`` are the SGD velocities (state2 unused) or Adam's
+    first and second moments.
+    """
+
+    def __init__(self, solver, n_params, dtype, learning_rate_init, lr_schedule,
+                 momentum, nesterov, power_t, beta_1, beta_2, epsilon):
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate = float(learning_rate_init)
+        self.lr_schedule = lr_schedule
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.power_t = power_t
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        if solver == "adam":
+            self.state1 = np.zeros(n_params, dtype=dtype)
+            self.state2 = np.zeros(n_params, dtype=dtype)
+        else:
+            self.state1 = np.zeros(n_params if momentum != 0 else 0, dtype=dtype)
+            self.state2 = np.zeros(0, dtype=dtype)
+
+    def iteration_ends(self, time_step):
+        if self.solver == "sgd" and self.lr_schedule == "invscaling":
+            self.learning_rate = (
+                float(self.learning_rate_init) / (time_step + 1) ** self.power_t
+            )
+
+    def trigger_stopping(self, msg, verbose):
+        if self.solver == "adam" or self.lr_schedule != "adaptive":
+            if verbose:
+                print(msg + " Stopping.")
+            return True
+        if self.learning_rate <= 1e-6:
+            if verbose:
+                print(msg + " Learning rate too small. Stopping.")
+            return True
+        self.learning_rate /= 5.0
+        if verbose:
+            print(msg + " Setting learning rate to %f" % self.learning_rate)
+        return False
+
+
+class BaseMultilayerPerceptron(BaseEstimator, ABC):
+    """Base class for the cymlp MLP estimators. Use the subclasses."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        loss,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+    ):
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ------------------------------------------------------------------
+    # parameters: one flat buffer, coefs_ / intercepts_ as views
+    # ------------------------------------------------------------------
+    def _network(self, layer_units=None):
+        if layer_units is None:
+            layer_units = [self.coefs_[0].shape[0]] + [b.shape[0] for b in self.intercepts_]
+        loss = self.loss
+        if loss == "log_loss" and self.out_activation_ == "logistic":
+            loss = "binary_log_loss"
+        return _train.Network(layer_units, self.activation, loss, self.out_activation_)
+
+    def _set_params_buffer(self, params, layer_units):
+        """Make ``params`` the flat buffer and coefs_ / intercepts_ views into it."""
+        self._params = params
+        coefs, intercepts = [], []
+        start = 0
+        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+            end = start + fan_in * fan_out
+            coefs.append(params[start:end].reshape(fan_in, fan_out))
+            start = end
+        for fan_out in layer_units[1:]:
+            intercepts.append(params[start : start + fan_out])
+            start += fan_out
+        self.coefs_ = coefs
+        self.intercepts_ = intercepts
+
+    def _flat_params(self):
+        """The flat parameter buffer, re-packed if coefs_/intercepts_ were replaced."""
+        params = getattr(self, "_params", None)
+        arrays = list(self.coefs_) + list(self.intercepts_)
+        if params is not None:
+            base = params.ctypes.data
+            item = params.itemsize
+            off = 0
+            ok = True
+            for a in arrays:
+                if (
+                    not isinstance(a, np.ndarray)
+                    or a.dtype != params.dtype
+                    or a.ctypes.data != base + off * item
+                    or not a.flags.c_contiguous
+                ):
+                    ok = False
+                    break
+                off += a.size
+            if ok and off == params.size:
+                return params
+        dtype = np.result_type(*[np.asarray(a).dtype for a in arrays])
+        if dtype not in (np.float32, np.float64):
+            dtype = np.float64
+        params = np.concatenate([np.asarray(a, dtype=dtype).ravel() for a in arrays])
+        layer_units = [self.coefs_[0].shape[0]] + [len(b) for b in self.intercepts_]
+        self._set_params_buffer(params, layer_units)
+        return params
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # coefs_ / intercepts_ are views into _params: store them once
+        if "_params" in state:
+            state = dict(state)
+            state["_params"] = self._flat_params()
+            state.pop("coefs_", None)
+            state.pop("intercepts_", None)
+            state["_layer_units"] = [self.coefs_[0].shape[0]] + [
+                len(b) for b in self.intercepts_
+            ]
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        layer_units = state.pop("_layer_units", None)
+        super().__setstate__(state)
+        if layer_units is not None:
+            self._set_params_buffer(self._params, layer_units)
+
+    # ------------------------------------------------------------------
+    # fitting
+    # ------------------------------------------------------------------
+    def _init_params(self, layer_units, dtype):
+        """Glorot-uniform draws in scikit-learn's order, into one flat buffer."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        coefs, intercepts = [], []
+        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coefs.append(self._random_state.uniform(-bound, bound, (fan_in, fan_out)))
+            intercepts.append(self._random_state.uniform(-bound, bound, fan_out))
+        params = np.concatenate([a.ravel() for a in coefs + intercepts]).astype(dtype)
+        self._set_params_buffer(params, layer_units)
+
+    def _initialize(self, y, layer_units, dtype):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        if not is_classifier(self):
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        elif self._label_binarizer.y_type_ == "multiclass":
+            self.out_activation_ = "softmax"
+        else:
+            self.out_activation_ = "logistic"
+        self._init_params(layer_units, dtype)
+        self._best_coefs = [c.copy() for c in self.coefs_]
+        self._best_intercepts = [i.copy() for i in self.intercepts_]
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+
+    def _snapshot(self):
+        """Everything fit may change, deep-copied, to restore on failure."""
+        params = set(self.get_params(deep=False))
+        return {
+            k: (v if k == "_random_state" else copy.deepcopy(v))
+            for k, v in self.__dict__.items()
+            if k not in params
+        }
+
+    def _restore(self, snapshot):
+        params = set(self.get_params(deep=False))
+        for k in [k for k in self.__dict__ if k not in params]:
+            del self.__dict__[k]
+        self.__dict__.update(snapshot)
+        if "_params" in snapshot and "coefs_" in snapshot:
+            layer_units = [self.coefs_[0].shape[0]] + [len(b) for b in self.intercepts_]
+            self._set_params_buffer(self._params, layer_units)
+
+    def _fit_atomic(self, X, y, sample_weight, incremental):
+        """Run _fit; if it raises, leave the estimator exactly as it was."""
+        self._validate_params()
+        snapshot = self._snapshot()
+        try:
+            return self._fit(X, y, sample_weight=sample_weight, incremental=incremental)
+        except BaseException:
+            self._restore(snapshot)
+            raise
+
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        hidden_layer_sizes = self.hidden_layer_sizes
+        if not hasattr(hidden_layer_sizes, "__iter__"):
+            hidden_layer_sizes = [hidden_layer_sizes]
+        hidden_layer_sizes = list(hidden_layer_sizes)
+        if np.any(np.array(hidden_layer_sizes) <= 0):
+            raise ValueError(
+                "hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes
+            )
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        n_samples, n_features = X.shape
+        _check_blas_dims(n_samples, n_features)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+        self.n_outputs_ = y.shape[1]
+        layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
+
+        self._random_state = check_random_state(self.random_state)
+        if first_pass:
+            self._initialize(y, layer_units, X.dtype)
+        elif (
+            self.coefs_[0].shape[0] != n_features
+            or [len(b) for b in self.intercepts_] != layer_units[1:]
+        ):
+            raise ValueError(
+                "The network of the previous fit has layer sizes "
+                f"{[self.coefs_[0].shape[0]] + [len(b) for b in self.intercepts_]}; "
+                f"this call needs {layer_units}. Use warm_start=False to start over."
+            )
+        params = self._flat_params()
+        if params.dtype != X.dtype:
+            # keep training in the model's dtype (warm start / partial_fit)
+            X = X.astype(params.dtype)
+            if sample_weight is not None:
+                sample_weight = sample_weight.astype(params.dtype)
+        Y = np.ascontiguousarray(y, dtype=params.dtype)
+
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._fit_stochastic(X, Y, sample_weight, layer_units, incremental)
+        else:
+            self._fit_lbfgs(X, Y, sample_weight, layer_units)
+
+        if not np.isfinite(self._flat_params()).all():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+        return self
+
+    def _fit_lbfgs(self, X, Y, sample_weight, layer_units):
+        net = self._network(layer_units)
+        dtype = X.dtype
+        ws = _train.Workspace(net, X.shape[0], dtype)
+        params = self._flat_params()
+        grads = np.empty_like(params)
+        work = np.empty_like(params)
+
+        def loss_grad(packed):
+            work[...] = packed
+            loss = _train.loss_and_gradient(
+                net, ws, X, Y, sample_weight, work, grads, float(self.alpha)
+            )
+            return loss, grads.astype(np.float64)
+
+        opt_res = scipy.optimize.minimize(
+            loss_grad,
+            params.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+        )
+        self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
+        self.loss_ = float(opt_res.fun)
+        params[...] = opt_res.x
+
+    def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental):
+        params = self._flat_params()
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = _Optimizer(
+                self.solver,
+                params.size,
+                params.dtype,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                self.power_t,
+                self.beta_1,
+                self.beta_2,
+                self.epsilon,
+            )
+        opt = self._optimizer
+
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        early_stopping = self.early_stopping
+        if early_stopping:
+            should_stratify = is_classifier(self) and self.n_outputs_ == 1
+            stratify = Y.astype(bool) if should_stratify else None
+            arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+            split = train_test_split(
+                *arrays,
+                random_state=self._random_state,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+            X_train, X_val, Y_train, Y_val = split[:4]
+            sw_train, sw_val = (split[4], split[5]) if sample_weight is not None else (None, None)
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' "
+                    "or the size of your dataset."
+                )
+            if is_classifier(self):
+                y_val = self._label_binarizer.inverse_transform(Y_val.astype(bool))
+            else:
+                y_val = Y_val if Y_val.shape[1] > 1 else Y_val.ravel()
+            X_train = np.ascontiguousarray(X_train)
+            Y_train = np.ascontiguousarray(Y_train)
+        else:
+            X_train, Y_train, sw_train = X, Y, sample_weight
+            X_val = y_val = sw_val = None
+
+        n_samples = X_train.shape[0]
+        sample_idx = np.arange(n_samples, dtype=np.intp)
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than "
+                    "sample size. It is going to be clipped"
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+
+        net = self._network(layer_units)
+        ws = _train.Workspace(net, batch_size, params.dtype)
+        grads = np.empty_like(params)
+        if sw_train is not None:
+            sw_train = np.ascontiguousarray(sw_train, dtype=params.dtype)
+
+        try:
+            self.n_iter_ = 0
+            for it in range(self.max_iter):
+                order = None
+                if self.shuffle:
+                    sample_idx = shuffle(sample_idx, random_state=self._random_state)
+                    order = np.ascontiguousarray(sample_idx, dtype=np.intp)
+                accumulated_loss, opt.t, finite = _train.train_epoch(
+                    net,
+                    ws,
+                    X_train,
+                    Y_train,
+                    sw_train,
+                    order,
+                    params,
+                    grads,
+                    opt.state1,
+                    opt.state2,
+                    self.solver,
+                    opt.learning_rate_init if self.solver == "adam" else opt.learning_rate,
+                    float(self.momentum) if self.solver == "sgd" else 0.0,
+                    bool(self.nesterovs_momentum),
+                    float(self.beta_1),
+                    float(self.beta_2),
+                    float(self.epsilon),
+                    float(self.alpha),
+                    opt.t,
+                )
+                if not finite:
+                    raise ValueError(
+                        "Solver produced non-finite parameter weights: the training "
+                        f"loss became NaN or infinite in epoch {self.n_iter_ + 1}. "
+                        "The learning rate may be too large (try a smaller "
+                        "learning_rate_init), or the input data may contain large "
+                        "values and need to be preprocessed."
+                    )
+                if self.solver == "adam":
+                    opt.learning_rate = float(
+                        opt.learning_rate_init
+                        * np.sqrt(1 - self.beta_2**opt.t)
+                        / (1 - self.beta_1**opt.t)
+                    )
+                self.n_iter_ += 1
+                self.loss_ = accumulated_loss / n_samples
+                self.t_ += n_samples
+                self.loss_curve_.append(self.loss_)
+                if self.verbose:
+                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+
+                self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
+                opt.iteration_ends(self.t_)
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if early_stopping:
+                        msg = (
+                            "Validation score did not improve more than "
+                            "tol=%f for %d consecutive epochs."
+                            % (self.tol, self.n_iter_no_change)
+                        )
+                    else:
+                        msg = (
+                            "Training loss did not improve more than tol=%f"
+                            " for %d consecutive epochs."
+                            % (self.tol, self.n_iter_no_change)
+                        )
+                    if opt.trigger_stopping(msg, self.verbose):
+                        break
+                    self._no_improvement_count = 0
+
+                if incremental:
+                    break
+
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        "Stochastic Optimizer: Maximum iterations (%d) "
+                        "reached and the optimization hasn't converged yet."
+                        % self.max_iter,
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+
+        if early_stopping:
+            # restore the best weights, in place so coefs_ stay views
+            for c, best in zip(self.coefs_, self._best_coefs):
+                c[...] = best
+            for b, best in zip(self.intercepts_, self._best_intercepts):
+                b[...] = best
+
+    def _update_no_improvement_count(self, early_stopping, X, y, sample_weight):
+        if early_stopping:
+            val_score = self._score(X, y, sample_weight=sample_weight)
+            self.validation_scores_.append(val_score)
+            if self.verbose:
+                print("Validation score: %f" % self.validation_scores_[-1])
+            last_valid_score = self.validation_scores_[-1]
+            if last_valid_score < (self.best_validation_score_ + self.tol):
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if last_valid_score > self.best_validation_score_:
+                self.best_validation_score_ = last_valid_score
+                self._best_coefs = [c.copy() for c in self.coefs_]
+                self._best_intercepts = [i.copy() for i in self.intercepts_]
+        else:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            Returns a trained MLP model.
+        """
+        return self._fit_atomic(X, y, sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic"
+                " optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
+    # ------------------------------------------------------------------
+    # prediction
+    # ------------------------------------------------------------------
+    def _forward_pass_fast(self, X, check_input=True):
+        """Output-layer activations for X, computed by the engine without the GIL."""
+        if check_input:
+            X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        params = self._flat_params()
+        dtype = np.result_type(X.dtype, params.dtype)
+        if dtype not in (np.float32, np.float64):
+            dtype = np.float64
+        if params.dtype != dtype:
+            params = params.astype(dtype)
+        X = np.ascontiguousarray(X, dtype=dtype)
+        _check_blas_dims(*X.shape)
+        out = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
+        _train.predict(self._network(), X, params, out)
+        return out
+
+    def _score_with_function(self, X, y, sample_weight, score_function):
+        y_pred = self._predict(X, check_input=False)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return score_function(y, y_pred, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
+    """Multi-layer Perceptron classifier, compiled: scikit-learn's MLPClassifier, faster.
+
+    Same parameters, defaults, attributes and methods as
+    ``sklearn.neural_network.MLPClassifier`` (scikit-learn 1.9); with the same
+    ``random_state`` it draws the same initial weights and the same per-epoch
+    permutations, so results agree. The minibatch loop runs in Cython without
+    the GIL. See the README for the documented differences.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element represents the number of neurons in the ith hidden layer.
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function for the hidden layers.
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The solver for weight optimization.
+    alpha : float, default=0.0001
+        Strength of the L2 regularization term (divided by the sample size).
+    batch_size : int, default='auto'
+        Size of minibatches for stochastic optimizers; 'auto' is min(200, n_samples).
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning rate schedule for weight updates (solver='sgd' only).
+    learning_rate_init : float, default=0.001
+        The initial learning rate (solver='sgd' or 'adam').
+    power_t : float, default=0.5
+        The exponent for inverse scaling learning rate (solver='sgd').
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+    shuffle : bool, default=True
+        Whether to shuffle samples in each iteration (solver='sgd' or 'adam').
+    random_state : int, RandomState instance, default=None
+        Weight and bias initialization, train-test split for early stopping,
+        and batch sampling.
+    tol : float, default=1e-4
+        Tolerance for the optimization.
+    verbose : bool, default=False
+        Whether to print progress messages to stdout.
+    warm_start : bool, default=False
+        Reuse the solution of the previous call to fit as initialization.
+    momentum : float, default=0.9
+        Momentum for gradient descent update (solver='sgd').
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum (solver='sgd' and momentum > 0).
+    early_stopping : bool, default=False
+        Whether to use early stopping on a held-out validation score.
+    validation_fraction : float, default=0.1
+        The proportion of training data to set aside for early stopping.
+    beta_1 : float, default=0.9
+        Exponential decay rate for the first moment in adam.
+    beta_2 : float, default=0.999
+        Exponential decay rate for the second moment in adam.
+    epsilon : float, default=1e-8
+        Value for numerical stability in adam.
+    n_iter_no_change : int, default=10
+        Maximum number of epochs to not meet ``tol`` improvement.
+    max_fun : int, default=15000
+        Maximum number of loss function calls (solver='lbfgs').
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+    loss_ : float
+    best_loss_ : float or None
+    loss_curve_ : list of shape (n_iter_,)
+    validation_scores_ : list of shape (n_iter_,) or None
+    best_validation_score_ : float or None
+    t_ : int
+    coefs_ : list of shape (n_layers - 1,)
+    intercepts_ : list of shape (n_layers - 1,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+    n_iter_ : int
+    n_layers_ : int
+    n_outputs_ : int
+    out_activation_ : str
+
+    Examples
+    --------
+    >>> import cymlp
+    >>> from sklearn.datasets import load_digits
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = cymlp.MLPClassifier(random_state=0, max_iter=50).fit(X / 16, y)
+    >>> clf.score(X / 16, y) > 0.95
+    True
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss="log_loss",
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            order="C",
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        y = self._label_binarizer.transform(y).astype(bool)
+        return X, y
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray, shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return self._label_binarizer.inverse_transform(y_pred)
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(X, y, sample_weight, accuracy_score)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single iteration over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        classes : array of shape (n_classes,), default=None
+            Classes across all calls to partial_fit. Required on the first call
+            (unless y is a multilabel indicator matrix); may be repeated later.
+
+        Returns
+        -------
+        self : object
+            Trained MLP model.
+        """
+        self._validate_params()
+        snapshot = self._snapshot()
+        try:
+            if _check_partial_fit_first_call(self, classes):
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(classes)
+            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        except BaseException:
+            self._restore(snapshot)
+            raise
+
+    def predict_log_proba(self, X):
+        """Return the log of probability estimates.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            The predicted log-probability of the sample for each class.
+        """
+        y_prob = self.predict_proba(X)
+        return np.log(y_prob, out=y_prob)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The predicted probability of the sample for each class.
+        """
+        check_is_fitted(self)
+        y_pred = self._forward_pass_fast(X)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        if y_pred.ndim == 1:
+            return np.vstack([1 - y_pred, y_pred]).T
+        return y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
+    """Multi-layer Perceptron regressor, compiled: scikit-learn's MLPRegressor, faster.
+
+    Same parameters, defaults, attributes and methods as
+    ``sklearn.neural_network.MLPRegressor`` (scikit-learn 1.9); ``loss`` is
+    the first positional parameter. See MLPClassifier for the shared
+    parameters and the README for the documented differences.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss function. 'poisson' uses an exp output and requires y >= 0.
+    hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
+    learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose,
+    warm_start, momentum, nesterovs_momentum, early_stopping,
+    validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, max_fun
+        As in MLPClassifier.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
+
+    def _score(self, X, y, sample_weight=None):
+        return self._score_with_function(X, y, sample_weight, r2_score)
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            order="C",
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative y (the Poisson deviance is "
+                "not defined for y < 0)."
+            )
+        return X, y
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a single iteration over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : ndarray of shape (n_samples,)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            Trained MLP model.
+        """
+        return self._fit_atomic(X, y, sample_weight, incremental=True)
+
+
+MLP = MLPClassifier

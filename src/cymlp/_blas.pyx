@@ -60,21 +60,21 @@ cdef void scal(int n, floating alpha, floating* x) noexcept nogil:
         dscal(&n, &alpha, x, &one)
 
 
-def _gemm_memview(bint trans_a, bint trans_b, floating alpha,
-                  const floating[:, ::1] A, const floating[:, ::1] B,
-                  floating beta, floating[:, ::1] C):
+def _gemm_memview(bint trans_a, bint trans_b, const floating[:, ::1] A,
+                  const floating[:, ::1] B, floating[:, ::1] C, double alpha=1.0,
+                  double beta=0.0):
     """Test hook: C = alpha op(A) op(B) + beta C on C-contiguous arrays, in place.
 
     Parameters
     ----------
     trans_a, trans_b : bool
         Whether A, B enter the product transposed.
-    alpha, beta : float
-        Scalars of the BLAS update.
     A, B : ndarray, C-contiguous
         Factors. op(A) must be (m, k) and op(B) (k, n).
     C : ndarray of shape (m, n), C-contiguous
         Updated in place.
+    alpha, beta : float
+        Scalars of the BLAS update.
     """
     cdef int m = C.shape[0]
     cdef int n = C.shape[1]
@@ -86,8 +86,8 @@ def _gemm_memview(bint trans_a, bint trans_b, floating alpha,
     if (B.shape[1] if trans_b else B.shape[0]) != k:
         raise ValueError("inner dimensions do not match")
     with nogil:
-        gemm(trans_a, trans_b, m, n, k, alpha, &A[0, 0], A.shape[1],
-             &B[0, 0], B.shape[1], beta, &C[0, 0], C.shape[1])
+        gemm(trans_a, trans_b, m, n, k, <floating>alpha, &A[0, 0], A.shape[1],
+             &B[0, 0], B.shape[1], <floating>beta, &C[0, 0], C.shape[1])
 
 
 def _dot_memview(const floating[::1] x, const floating[::1] y):
@@ -95,14 +95,14 @@ def _dot_memview(const floating[::1] x, const floating[::1] y):
     return dot(x.shape[0], &x[0], &y[0])
 
 
-def _axpy_memview(floating alpha, const floating[::1] x, floating[::1] y):
+def _axpy_memview(const floating[::1] x, floating[::1] y, double alpha):
     """Test hook: y += alpha x, in place."""
-    axpy(x.shape[0], alpha, &x[0], &y[0])
+    axpy(x.shape[0], <floating>alpha, &x[0], &y[0])
 
 
-def _scal_memview(floating alpha, floating[::1] x):
+def _scal_memview(floating[::1] x, double alpha):
     """Test hook: x *= alpha, in place."""
-    scal(x.shape[0], alpha, &x[0])
+    scal(x.shape[0], <floating>alpha, &x[0])
 
 
 cdef void _gemm_steps(floating* ws, const Py_ssize_t[:, ::1] plan, int n_steps) noexcept nogil:

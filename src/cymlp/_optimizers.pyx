@@ -42,17 +42,20 @@ cdef void sgd_update(floating* w, const floating* g, floating* v, Py_ssize_t n,
 
 
 cdef void adam_update(floating* w, const floating* g, floating* m, floating* v,
-                      Py_ssize_t n, double lr_t, floating beta1, floating beta2,
+                      Py_ssize_t n, double lr_t, double beta1, double beta2,
                       floating epsilon, floating alpha, floating n_rows) noexcept nogil:
     """w, m, v (IN/OUT), g (IN): one Adam step over n elements."""
     cdef Py_ssize_t i
     cdef floating ge, mi, vi
-    cdef floating one_b1 = 1 - beta1, one_b2 = 1 - beta2
+    # 1 - beta formed in double, then rounded, as NumPy does with Python floats
+    cdef floating one_b1 = <floating>(1.0 - <double>beta1)
+    cdef floating one_b2 = <floating>(1.0 - <double>beta2)
     cdef double lr_d = lr_t
+    cdef floating b1 = <floating>beta1, b2 = <floating>beta2
     for i in range(n):
         ge = (g[i] + alpha * w[i]) / n_rows
-        mi = beta1 * m[i] + one_b1 * ge
-        vi = beta2 * v[i] + one_b2 * ge * ge
+        mi = b1 * m[i] + one_b1 * ge
+        vi = b2 * v[i] + one_b2 * (ge * ge)
         m[i] = mi
         v[i] = vi
         if floating is float:
@@ -75,6 +78,5 @@ def adam_step(floating[::1] w, const floating[::1] g, floating[::1] m, floating[
               double n_rows=1.0):
     """Test hook: one in-place Adam step on w, m and v (lr_t already bias-corrected),
     gradient (g + alpha w) / n_rows."""
-    adam_update(&w[0], &g[0], &m[0], &v[0], w.shape[0], lr_t,
-                <floating>beta1, <floating>beta2, <floating>epsilon, <floating>alpha,
-                <floating>n_rows)
+    adam_update(&w[0], &g[0], &m[0], &v[0], w.shape[0], lr_t, beta1, beta2,
+                <floating>epsilon, <floating>alpha, <floating>n_rows)

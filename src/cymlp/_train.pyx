@@ -256,10 +256,10 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
                        <floating>1.0)
         else:  # ADAM
             adam_update(W, gW, s1 + lay.coef_off[l], s2 + lay.coef_off[l], ncoef,
-                        step.lr_t, <floating>step.beta1, <floating>step.beta2,
+                        step.lr_t, step.beta1, step.beta2,
                         <floating>step.epsilon, alpha, n_rows)
             adam_update(b, gb, s1 + lay.bias_off[l], s2 + lay.bias_off[l], fo,
-                        step.lr_t, <floating>step.beta1, <floating>step.beta2,
+                        step.lr_t, step.beta1, step.beta2,
                         <floating>step.epsilon, <floating>0.0, <floating>1.0)
 
 

@@ -1,0 +1,181 @@
+"""Timing harness (interleaved repetitions), thread control and machine facts."""
+
+import contextlib
+import gc
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+
+# ---------------------------------------------------------------- threads
+
+
+@contextlib.contextmanager
+def threads(n, impls=()):
+    """Limit every BLAS/OpenMP pool of the process to ``n`` threads
+    (threadpoolctl) and torch's intra-op pool too (``torch.set_num_threads``)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=int(n)):
+        saved = []
+        for impl in impls:
+            saved.append(impl)
+            impl.set_threads(n)
+        try:
+            yield
+        finally:
+            for impl in saved:
+                impl.set_threads(os.cpu_count() or 1)
+
+
+# ---------------------------------------------------------------- load from others
+
+
+def _busy_jiffies():
+    with open("/proc/stat") as f:
+        parts = f.readline().split()[1:]
+    v = [int(p) for p in parts]
+    # user nice system idle iowait irq softirq steal (guest is inside user)
+    return v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] if len(v) > 7 else 0)
+
+
+def _own_jiffies():
+    with open("/proc/self/stat") as f:
+        s = f.read()
+    fields = s[s.rindex(")") + 2:].split()
+    return int(fields[11]) + int(fields[12])   # utime + stime, all threads
+
+
+class ForeignLoad:
+    """CPU used by other processes (and hypervisor steal) while a block ran,
+    in cores. Linux only; None elsewhere. A clean measurement on this 2-core
+    machine needs it near 0."""
+
+    def __init__(self):
+        self.ok = os.path.exists("/proc/stat")
+        self.value = None
+
+    def __enter__(self):
+        if self.ok:
+            self.t0 = time.perf_counter()
+            self.b0 = _busy_jiffies()
+            self.o0 = _own_jiffies()
+        return self
+
+    def __exit__(self, *exc):
+        if self.ok:
+            hz = os.sysconf("SC_CLK_TCK")
+            dt = time.perf_counter() - self.t0
+            other = (_busy_jiffies() - self.b0) - (_own_jiffies() - self.o0)
+            self.value = max(other, 0) / hz / dt if dt > 0 else None
+        return False
+
+
+# ---------------------------------------------------------------- interleaved runs
+
+
+def interleaved(runners, reps, warmups=None, on_result=None):
+    """Time every runner ``reps`` times, round-robin, the starting runner
+    rotating each repetition.
+
+    runners : dict name -> callable() returning (seconds, payload)
+    warmups : dict name -> callable() run once each, untimed, before measuring
+    on_result : callable(name, payload) keeping what it wants of the last run
+
+    Returns dict name -> list of seconds (in repetition order).
+    """
+    names = list(runners)
+    for name in names:
+        if warmups and name in warmups:
+            gc.collect()
+            warmups[name]()
+    times = {name: [] for name in names}
+    for r in range(reps):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            gc.collect()
+            t, payload = runners[name]()
+            times[name].append(t)
+            if on_result is not None:
+                on_result(name, payload)
+            payload = None
+    return times
+
+
+def summary(ts):
+    return dict(median=statistics.median(ts), min=min(ts), max=max(ts), reps=len(ts))
+
+
+# ---------------------------------------------------------------- machine
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def blas_info():
+    """threadpoolctl's view of the loaded BLAS / OpenMP pools, one dict each,
+    with who uses it."""
+    from threadpoolctl import threadpool_info
+
+    out = []
+    for d in threadpool_info():
+        path = d.get("filepath", "")
+        lib = os.path.basename(path)
+        parent = os.path.basename(os.path.dirname(path))
+        if parent == "scipy.libs":
+            users = "scipy.linalg.cython_blas: cymlp, gemm-only"
+        elif parent == "numpy.libs":
+            users = "numpy: sklearn, numpy baseline"
+        elif "torch" in path:
+            users = "torch"
+        else:
+            users = "scikit-learn" if parent == "scikit_learn.libs" else parent
+        out.append(dict(user_api=d.get("user_api"), internal_api=d.get("internal_api"),
+                        version=d.get("version"), architecture=d.get("architecture"),
+                        threading_layer=d.get("threading_layer"),
+                        num_threads=d.get("num_threads"), library=lib, used_by=users))
+    return out
+
+
+def machine_info(torch_impl=None):
+    import scipy
+    import sklearn
+
+    info = dict(cpu=cpu_model(), cpus=os.cpu_count(), python=platform.python_version(),
+                platform=platform.platform(), numpy=np.__version__, scipy=scipy.__version__,
+                sklearn=sklearn.__version__)
+    try:
+        import cymlp
+
+        info["cymlp"] = getattr(cymlp, "__version__", "?")
+    except Exception:
+        info["cymlp"] = "not importable"
+    if torch_impl is not None and torch_impl.available:
+        torch = torch_impl.torch
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+        cfg = torch.__config__.show()
+        info["torch_blas"] = "MKL" if "BLAS_INFO=mkl" in cfg else (
+            "OpenBLAS" if "BLAS_INFO=open" in cfg else "?")
+    else:
+        info["torch"] = "not installed"
+    env = {k: v for k, v in os.environ.items()
+           if k.startswith(("OPENBLAS", "OMP_", "MKL_", "GOTO"))}
+    info["env"] = env
+    info["blas"] = blas_info()
+    try:
+        info["loadavg_start"] = os.getloadavg()
+    except OSError:
+        pass
+    return info

@@ -50,6 +50,20 @@ def _check_blas_dims(n_samples, n_features):
         )
 
 
+def _engine_input(X, dtype):
+    """X as the engine reads it: a C-contiguous array, or the CSR arrays of a
+    sparse matrix (CSC is re-indexed to CSR; nothing is densified)."""
+    if sp.issparse(X):
+        X = X.tocsr()
+        return _train.CSR(
+            np.ascontiguousarray(X.data, dtype=dtype),
+            np.ascontiguousarray(X.indices, dtype=np.intp),
+            np.ascontiguousarray(X.indptr, dtype=np.intp),
+            X.shape,
+        )
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
 class _Optimizer:
     """Stochastic optimizer state: scikit-learn's SGDOptimizer / AdamOptimizer
     over the flat parameter layout (the update itself runs in the engine).
@@ -391,6 +405,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def _fit_lbfgs(self, X, Y, sample_weight, layer_units):
         net = self._network(layer_units)
         dtype = X.dtype
+        X = _engine_input(X, dtype)
         ws = _train.Workspace(net, X.shape[0], dtype)
         params = self._flat_params()
         grads = np.empty_like(params)
@@ -456,11 +471,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 y_val = self._label_binarizer.inverse_transform(Y_val.astype(bool))
             else:
                 y_val = Y_val if Y_val.shape[1] > 1 else Y_val.ravel()
-            X_train = np.ascontiguousarray(X_train)
             Y_train = np.ascontiguousarray(Y_train)
         else:
             X_train, Y_train, sw_train = X, Y, sample_weight
             X_val = y_val = sw_val = None
+        X_train = _engine_input(X_train, params.dtype)
 
         n_samples = X_train.shape[0]
         sample_idx = np.arange(n_samples, dtype=np.intp)
@@ -626,15 +641,18 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X, computed by the engine without the GIL."""
         if check_input:
-            X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+            X = validate_data(
+                self, X, accept_sparse=["csr", "csc"], reset=False,
+                dtype=(np.float64, np.float32),
+            )
         params = self._flat_params()
         dtype = np.result_type(X.dtype, params.dtype)
         if dtype not in (np.float32, np.float64):
             dtype = np.float64
         if params.dtype != dtype:
             params = params.astype(dtype)
-        X = np.ascontiguousarray(X, dtype=dtype)
         _check_blas_dims(*X.shape)
+        X = _engine_input(X, dtype)
         out = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
         _train.predict(self._network(), X, params, out)
         return out
@@ -647,7 +665,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 
@@ -797,6 +815,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             self,
             X,
             y,
+            accept_sparse=["csr", "csc"],
             multi_output=True,
             dtype=(np.float64, np.float32),
             order="C",
@@ -1037,6 +1056,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             self,
             X,
             y,
+            accept_sparse=["csr", "csc"],
             multi_output=True,
             y_numeric=True,
             dtype=(np.float64, np.float32),

@@ -60,6 +60,15 @@ cdef struct Layout:
     int out                      # output activation code (prediction)
 
 
+cdef struct SparseBatch:
+    # a minibatch of a CSR matrix: rows[i] (or row0 + i when rows is NULL)
+    const void* data             # floating values
+    const Py_ssize_t* indices
+    const Py_ssize_t* indptr
+    const Py_ssize_t* rows
+    Py_ssize_t row0
+
+
 cdef struct Step:
     int rule
     double lr, momentum, beta1, beta2, epsilon, lr_t, alpha
@@ -151,10 +160,55 @@ cdef inline void _layout(Layout* lay, Network net, const int[::1] units,
     lay.out = net.out
 
 
+cdef inline Py_ssize_t _sparse_row(const SparseBatch* sp, Py_ssize_t i) noexcept nogil:
+    return sp.rows[i] if sp.rows != NULL else sp.row0 + i
+
+
+cdef void _sparse_forward(const SparseBatch* sp, Py_ssize_t nb, const floating* W,
+                          int fo, floating* z) noexcept nogil:
+    """z (nb x fo) = X_batch W for CSR rows: one axpy per stored entry."""
+    cdef Py_ssize_t i, p, r, j
+    cdef const floating* data = <const floating*>sp.data
+    cdef const floating* wrow
+    cdef floating* zrow
+    cdef floating v
+    for i in range(nb):
+        r = _sparse_row(sp, i)
+        zrow = z + i * fo
+        for j in range(fo):
+            zrow[j] = 0
+        for p in range(sp.indptr[r], sp.indptr[r + 1]):
+            v = data[p]
+            wrow = W + sp.indices[p] * fo
+            for j in range(fo):
+                zrow[j] += v * wrow[j]
+
+
+cdef void _sparse_scatter(const SparseBatch* sp, Py_ssize_t nb, const floating* d,
+                          int fo, floating scale, floating* G) noexcept nogil:
+    """G += scale X_batch^T d for CSR rows: touches only the rows of G whose
+    feature is stored in the batch."""
+    cdef Py_ssize_t i, p, r, j
+    cdef const floating* data = <const floating*>sp.data
+    cdef const floating* drow
+    cdef floating* grow
+    cdef floating v
+    for i in range(nb):
+        r = _sparse_row(sp, i)
+        drow = d + i * fo
+        for p in range(sp.indptr[r], sp.indptr[r + 1]):
+            v = scale * data[p]
+            grow = G + sp.indices[p] * fo
+            for j in range(fo):
+                grow[j] += v * drow[j]
+
+
 cdef void _forward(const Layout* lay, const floating* params, const floating* x,
-                   Py_ssize_t nb, floating* acts, floating* last) noexcept nogil:
+                   const SparseBatch* sp, Py_ssize_t nb, floating* acts,
+                   floating* last) noexcept nogil:
     """Hidden layers fully; the output layer as z = a W only (no bias, no
-    activation), written to ``last`` (nb x n_out)."""
+    activation), written to ``last`` (nb x n_out). The input is the dense
+    batch ``x`` or, when ``sp`` is not NULL, CSR rows."""
     cdef int l, fi, fo
     cdef const floating* a = x
     cdef floating* z
@@ -162,8 +216,11 @@ cdef void _forward(const Layout* lay, const floating* params, const floating* x,
         fi = lay.units[l]
         fo = lay.units[l + 1]
         z = last if l == lay.n_layers - 1 else acts + lay.act_off[l]
-        gemm(False, False, <int>nb, fo, fi, <floating>1.0, a, fi,
-             params + lay.coef_off[l], fo, <floating>0.0, z, fo)
+        if l == 0 and sp != NULL:
+            _sparse_forward(sp, nb, params + lay.coef_off[0], fo, z)
+        else:
+            gemm(False, False, <int>nb, fo, fi, <floating>1.0, a, fi,
+                 params + lay.coef_off[l], fo, <floating>0.0, z, fo)
         if l < lay.n_layers - 1:
             bias_activation(lay.hidden, z, params + lay.bias_off[l], nb, fo)
         a = z
@@ -197,8 +254,8 @@ cdef void _column_sums(const floating* d, Py_ssize_t rows, Py_ssize_t cols,
 
 cdef void _backward(const Layout* lay, const Step* step, floating* params,
                     floating* grads, floating* s1, floating* s2,
-                    const floating* x, Py_ssize_t nb, floating* acts,
-                    floating* deltas, double sw_sum) noexcept nogil:
+                    const floating* x, const SparseBatch* sp, Py_ssize_t nb,
+                    floating* acts, floating* deltas, double sw_sum) noexcept nogil:
     """Back-propagate deltas[top] (already dLoss/dz of the output, weighted) and,
     per layer, form the gradient and apply ``step.rule``."""
     cdef int l, fi, fo
@@ -237,14 +294,25 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
             gb[j] /= n_rows
         if step.rule == SGD_PLAIN:
             # W <- (1 - lr alpha/n) W - (lr/n) a^T d : the update is the gemm
-            gemm(True, False, fi, fo, <int>nb, -lr * inv_n, a, fi, d, fo,
-                 1 - lr * l2, W, fo)
+            if l == 0 and sp != NULL:
+                if l2 != 0:
+                    for j in range(ncoef):
+                        W[j] *= 1 - lr * l2
+                _sparse_scatter(sp, nb, d, fo, -lr * inv_n, W)
+            else:
+                gemm(True, False, fi, fo, <int>nb, -lr * inv_n, a, fi, d, fo,
+                     1 - lr * l2, W, fo)
             for j in range(fo):
                 b[j] -= lr * gb[j]
             continue
         # the weight gradient, unscaled; finished as (g + alpha W) / n below
-        gemm(True, False, fi, fo, <int>nb, <floating>1.0, a, fi, d, fo,
-             <floating>0.0, gW, fo)
+        if l == 0 and sp != NULL:
+            for j in range(ncoef):
+                gW[j] = 0
+            _sparse_scatter(sp, nb, d, fo, <floating>1.0, gW)
+        else:
+            gemm(True, False, fi, fo, <int>nb, <floating>1.0, a, fi, d, fo,
+                 <floating>0.0, gW, fo)
         if step.rule == GRADIENT_ONLY:
             for j in range(ncoef):
                 gW[j] = (gW[j] + alpha * W[j]) / n_rows
@@ -263,19 +331,52 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
                         <floating>step.epsilon, <floating>0.0, <floating>1.0)
 
 
-def train_epoch(Network net, Workspace ws, const floating[:, ::1] X,
-                const floating[:, ::1] Y, sample_weight, order,
-                floating[::1] params, floating[::1] grads, floating[::1] state1,
-                floating[::1] state2, str solver, double learning_rate,
-                double momentum, bint nesterov, double beta1, double beta2,
-                double epsilon, double alpha, long long t):
+cdef class CSR:
+    """The arrays of a CSR matrix as the engine reads them (intp indices).
+
+    Parameters
+    ----------
+    data : ndarray (nnz,), float32 or float64
+    indices, indptr : intp ndarrays
+    shape : (n_rows, n_cols)
+    """
+    cdef public object data, indices, indptr
+    cdef public Py_ssize_t n_rows, n_cols
+
+    def __init__(self, data, indices, indptr, shape):
+        self.data = data
+        self.indices = indices
+        self.indptr = indptr
+        self.n_rows, self.n_cols = shape
+        if len(indptr) != self.n_rows + 1 or len(indices) != len(data):
+            raise ValueError("malformed CSR arrays")
+
+    @property
+    def shape(self):
+        return (self.n_rows, self.n_cols)
+
+
+cdef inline Py_ssize_t _n_rows(X):
+    return (<CSR>X).n_rows if isinstance(X, CSR) else X.shape[0]
+
+
+cdef inline Py_ssize_t _n_cols(X):
+    return (<CSR>X).n_cols if isinstance(X, CSR) else X.shape[1]
+
+
+def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
+                sample_weight, order, floating[::1] params, floating[::1] grads,
+                floating[::1] state1, floating[::1] state2, str solver,
+                double learning_rate, double momentum, bint nesterov, double beta1,
+                double beta2, double epsilon, double alpha, long long t):
     """Run one epoch of minibatch training in place, without the GIL.
 
     Parameters
     ----------
     net, ws : Network, Workspace
         Shapes and the preallocated minibatch buffers (ws.batch_size rows).
-    X : ndarray (n, n_features), C-contiguous.  Y : ndarray (n, n_outputs).
+    X : ndarray (n, n_features), C-contiguous, in params' dtype; or CSR.
+    Y : ndarray (n, n_outputs), C-contiguous, in params' dtype.
     sample_weight : ndarray (n,) or None.
     order : intp ndarray (n,) or None
         Row order of this epoch (None: rows in order, no gathering).
@@ -307,26 +408,45 @@ def train_epoch(Network net, Workspace ws, const floating[:, ::1] X,
     cdef floating[::1] swb = ws.swb
     cdef floating[::1] acts = ws.acts
     cdef floating[::1] deltas = ws.deltas
+    cdef const floating[:, ::1] Xd
+    cdef const floating[::1] sp_data
+    cdef const Py_ssize_t[::1] sp_indices, sp_indptr
     cdef const floating[::1] sw
     cdef const Py_ssize_t[::1] idx
     cdef Layout lay
     cdef Step step
-    cdef Py_ssize_t n = X.shape[0], nin = X.shape[1], K = Y.shape[1]
+    cdef SparseBatch spb
+    cdef SparseBatch* sp = NULL
+    cdef Py_ssize_t n = _n_rows(X), nin = _n_cols(X), K = Y.shape[1]
     cdef Py_ssize_t bs = ws.batch_size, start = 0, nb, i, r
     cdef bint has_sw = sample_weight is not None
     cdef bint has_order = order is not None
     cdef bint finite = True
     cdef double acc = 0.0, sw_sum, batch_loss
-    cdef const floating* x
+    cdef const floating* x = NULL
     cdef const floating* y
     cdef const floating* swp = NULL
     cdef floating* top
     cdef int L = units.shape[0] - 1
 
-    if X.shape[1] != units[0] or Y.shape[1] != units[L] or Y.shape[0] != n:
+    if nin != units[0] or Y.shape[1] != units[L] or Y.shape[0] != n:
         raise ValueError("X or Y does not match the network")
     if params.shape[0] != net.n_params or grads.shape[0] != net.n_params:
         raise ValueError("parameter buffer of the wrong size")
+    if n == 0:
+        return 0.0, t, True
+    if isinstance(X, CSR):
+        sp_data = (<CSR>X).data
+        sp_indices = (<CSR>X).indices
+        sp_indptr = (<CSR>X).indptr
+        spb.data = &sp_data[0] if sp_data.shape[0] else NULL
+        spb.indices = &sp_indices[0] if sp_indices.shape[0] else NULL
+        spb.indptr = &sp_indptr[0]
+        spb.rows = NULL
+        spb.row0 = 0
+        sp = &spb
+    else:
+        Xd = X
     if has_sw:
         sw = sample_weight
         if sw.shape[0] != n:
@@ -360,9 +480,12 @@ def train_epoch(Network net, Workspace ws, const floating[:, ::1] X,
         while start < n:
             nb = bs if n - start > bs else n - start
             if has_order:
+                if sp != NULL:
+                    spb.rows = &idx[start]
                 for i in range(nb):
                     r = idx[start + i]
-                    memcpy(&xb[0] + i * nin, &X[r, 0], nin * sizeof(floating))
+                    if sp == NULL:
+                        memcpy(&xb[0] + i * nin, &Xd[r, 0], nin * sizeof(floating))
                     memcpy(&yb[0] + i * K, &Y[r, 0], K * sizeof(floating))
                     if has_sw:
                         swb[i] = sw[r]
@@ -371,7 +494,10 @@ def train_epoch(Network net, Workspace ws, const floating[:, ::1] X,
                 if has_sw:
                     swp = &swb[0]
             else:
-                x = &X[start, 0]
+                if sp != NULL:
+                    spb.row0 = start
+                else:
+                    x = &Xd[start, 0]
                 y = &Y[start, 0]
                 if has_sw:
                     swp = &sw[start]
@@ -382,7 +508,7 @@ def train_epoch(Network net, Workspace ws, const floating[:, ::1] X,
             else:
                 sw_sum = <double>nb
             # the output layer's z goes to acts; its delta to deltas
-            _forward(&lay, &params[0], x, nb, &acts[0], &acts[0] + act_off[L - 1])
+            _forward(&lay, &params[0], x, sp, nb, &acts[0], &acts[0] + act_off[L - 1])
             batch_loss = loss_and_delta(lay.loss, &acts[0] + act_off[L - 1],
                                         &params[0] + bias_off[L - 1], y, swp,
                                         top, nb, K) / sw_sum
@@ -399,19 +525,20 @@ def train_epoch(Network net, Workspace ws, const floating[:, ::1] X,
             _backward(&lay, &step, &params[0], &grads[0],
                       &state1[0] if state1.shape[0] else NULL,
                       &state2[0] if state2.shape[0] else NULL,
-                      x, nb, &acts[0], &deltas[0], sw_sum)
+                      x, sp, nb, &acts[0], &deltas[0], sw_sum)
             start += nb
     return acc, t, finite
 
 
-def loss_and_gradient(Network net, Workspace ws, const floating[:, ::1] X,
-                      const floating[:, ::1] Y, sample_weight,
-                      floating[::1] params, floating[::1] grads, double alpha):
+def loss_and_gradient(Network net, Workspace ws, X, const floating[:, ::1] Y,
+                      sample_weight, floating[::1] params, floating[::1] grads,
+                      double alpha):
     """Full-batch objective and its gradient (for L-BFGS and gradient checks).
 
-    ``ws`` must hold X.shape[0] rows. Returns scikit-learn's loss
-    (weighted mean loss + alpha/2 ||W||^2 / n) and writes its gradient,
-    in the flat packing order, to ``grads``.
+    ``X`` is a dense C-contiguous array or a CSR; ``ws`` must hold all its
+    rows. Returns scikit-learn's loss (weighted mean loss
+    + alpha/2 ||W||^2 / n) and writes its gradient, in the flat packing order,
+    to ``grads``.
     """
     cdef const int[::1] units = net.units
     cdef const Py_ssize_t[::1] coef_off = net.coef_off
@@ -419,20 +546,39 @@ def loss_and_gradient(Network net, Workspace ws, const floating[:, ::1] X,
     cdef const Py_ssize_t[::1] act_off = ws.act_off
     cdef floating[::1] acts = ws.acts
     cdef floating[::1] deltas = ws.deltas
+    cdef const floating[:, ::1] Xd
+    cdef const floating[::1] sp_data
+    cdef const Py_ssize_t[::1] sp_indices, sp_indptr
     cdef const floating[::1] sw
     cdef const floating* swp = NULL
+    cdef const floating* x = NULL
     cdef Layout lay
     cdef Step step
-    cdef Py_ssize_t n = X.shape[0], i
+    cdef SparseBatch spb
+    cdef SparseBatch* sp = NULL
+    cdef Py_ssize_t n = _n_rows(X), i
     cdef int L = units.shape[0] - 1
     cdef double sw_sum, loss
 
-    if X.shape[1] != units[0] or Y.shape[1] != units[L] or Y.shape[0] != n:
+    if _n_cols(X) != units[0] or Y.shape[1] != units[L] or Y.shape[0] != n:
         raise ValueError("X or Y does not match the network")
-    if n > ws.batch_size:
-        raise ValueError("workspace too small")
+    if n > ws.batch_size or n == 0:
+        raise ValueError("workspace too small, or no rows")
     if params.shape[0] != net.n_params or grads.shape[0] != net.n_params:
         raise ValueError("parameter buffer of the wrong size")
+    if isinstance(X, CSR):
+        sp_data = (<CSR>X).data
+        sp_indices = (<CSR>X).indices
+        sp_indptr = (<CSR>X).indptr
+        spb.data = &sp_data[0] if sp_data.shape[0] else NULL
+        spb.indices = &sp_indices[0] if sp_indices.shape[0] else NULL
+        spb.indptr = &sp_indptr[0]
+        spb.rows = NULL
+        spb.row0 = 0
+        sp = &spb
+    else:
+        Xd = X
+        x = &Xd[0, 0]
     if sample_weight is not None:
         sw = sample_weight
         swp = &sw[0]
@@ -447,20 +593,21 @@ def loss_and_gradient(Network net, Workspace ws, const floating[:, ::1] X,
                 sw_sum += swp[i]
         else:
             sw_sum = <double>n
-        _forward(&lay, &params[0], &X[0, 0], n, &acts[0], &acts[0] + act_off[L - 1])
+        _forward(&lay, &params[0], x, sp, n, &acts[0], &acts[0] + act_off[L - 1])
         loss = loss_and_delta(lay.loss, &acts[0] + act_off[L - 1],
                               &params[0] + bias_off[L - 1], &Y[0, 0], swp,
                               &deltas[0] + act_off[L - 1], n, Y.shape[1]) / sw_sum
         if alpha != 0:
             loss += (0.5 * alpha) * _sq_norm(&lay, &params[0]) / sw_sum
-        _backward(&lay, &step, &params[0], &grads[0], NULL, NULL, &X[0, 0], n,
+        _backward(&lay, &step, &params[0], &grads[0], NULL, NULL, x, sp, n,
                   &acts[0], &deltas[0], sw_sum)
     return loss
 
 
-def predict(Network net, const floating[:, ::1] X, floating[::1] params,
-            floating[:, ::1] out, Py_ssize_t chunk=1024):
-    """Output-layer activations for X into ``out`` (n x n_outputs), without the GIL.
+def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
+            Py_ssize_t chunk=1024):
+    """Output-layer activations for X (dense C-contiguous, or CSR) into ``out``
+    (n x n_outputs), without the GIL.
 
     Rows are processed ``chunk`` at a time through per-call buffers; the last
     layer's product is written straight into ``out``.
@@ -468,16 +615,33 @@ def predict(Network net, const floating[:, ::1] X, floating[::1] params,
     cdef const int[::1] units = net.units
     cdef const Py_ssize_t[::1] coef_off = net.coef_off
     cdef const Py_ssize_t[::1] bias_off = net.bias_off
-    cdef Py_ssize_t n = X.shape[0], start = 0, nb
+    cdef const floating[:, ::1] Xd
+    cdef const floating[::1] sp_data
+    cdef const Py_ssize_t[::1] sp_indices, sp_indptr
+    cdef SparseBatch spb
+    cdef SparseBatch* sp = NULL
+    cdef Py_ssize_t n = _n_rows(X), start = 0, nb
     cdef int L = units.shape[0] - 1
     cdef Layout lay
     cdef Workspace ws
     cdef const Py_ssize_t[::1] act_off
     cdef floating[::1] acts
-    if X.shape[1] != units[0] or out.shape[0] != n or out.shape[1] != units[L]:
+    cdef const floating* x = NULL
+    if _n_cols(X) != units[0] or out.shape[0] != n or out.shape[1] != units[L]:
         raise ValueError("X or out does not match the network")
     if n == 0:
         return
+    if isinstance(X, CSR):
+        sp_data = (<CSR>X).data
+        sp_indices = (<CSR>X).indices
+        sp_indptr = (<CSR>X).indptr
+        spb.data = &sp_data[0] if sp_data.shape[0] else NULL
+        spb.indices = &sp_indices[0] if sp_indices.shape[0] else NULL
+        spb.indptr = &sp_indptr[0]
+        spb.rows = NULL
+        sp = &spb
+    else:
+        Xd = X
     chunk = max(1, min(chunk, n))
     ws = Workspace(net, chunk, np.asarray(out).dtype)
     act_off = ws.act_off
@@ -486,7 +650,11 @@ def predict(Network net, const floating[:, ::1] X, floating[::1] params,
     with nogil:
         while start < n:
             nb = chunk if n - start > chunk else n - start
-            _forward(&lay, &params[0], &X[start, 0], nb, &acts[0], &out[start, 0])
+            if sp != NULL:
+                spb.row0 = start
+            else:
+                x = &Xd[start, 0]
+            _forward(&lay, &params[0], x, sp, nb, &acts[0], &out[start, 0])
             bias_activation(lay.out, &out[start, 0], &params[0] + bias_off[L - 1],
                             nb, units[L])
             start += nb

@@ -24,7 +24,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d, shuffle
+from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -500,8 +500,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             for it in range(self.max_iter):
                 order = None
                 if self.shuffle:
-                    sample_idx = shuffle(sample_idx, random_state=self._random_state)
-                    order = np.ascontiguousarray(sample_idx, dtype=np.intp)
+                    # sklearn.utils.shuffle(sample_idx, random_state=rs), without
+                    # its per-call validation: the same RandomState.shuffle draw
+                    perm = np.arange(n_samples)
+                    self._random_state.shuffle(perm)
+                    sample_idx = sample_idx[perm]
+                    order = sample_idx
                 accumulated_loss, opt.t, finite = _train.train_epoch(
                     net,
                     ws,

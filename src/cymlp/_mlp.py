@@ -92,6 +92,13 @@ class _Optimizer:
             self.state1 = np.zeros(n_params if momentum != 0 else 0, dtype=dtype)
             self.state2 = np.zeros(0, dtype=dtype)
 
+    def __setstate__(self, state):
+        # read-only arrays (joblib.load(mmap_mode="r")) are copied: training writes them
+        self.__dict__.update(
+            {k: (v.copy() if isinstance(v, np.ndarray) and not v.flags.writeable else v)
+             for k, v in state.items()}
+        )
+
     def iteration_ends(self, time_step):
         if self.solver == "sgd" and self.lr_schedule == "invscaling":
             self.learning_rate = (
@@ -275,6 +282,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def __setstate__(self, state):
         state = dict(state)
         layer_units = state.pop("_layer_units", None)
+        params = state.get("_params")
+        if isinstance(params, np.ndarray) and not params.flags.writeable:
+            # e.g. joblib.load(mmap_mode="r"): the engine needs writable buffers
+            state["_params"] = params.copy()
         super().__setstate__(state)
         if layer_units is not None:
             self._set_params_buffer(self._params, layer_units)
@@ -320,13 +331,28 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 self.best_validation_score_ = None
 
     def _snapshot(self):
-        """Everything fit may change, deep-copied, to restore on failure."""
+        """Everything fit may change, to restore on failure.
+
+        Fitting rebinds attributes to new objects, except for the few it
+        mutates in place: the flat parameter buffer, the optimizer state and
+        the per-epoch lists. Those are copied; the rest is kept by reference
+        (cheap: one copy of the parameters, nothing per layer or per label).
+        """
         params = set(self.get_params(deep=False))
-        return {
-            k: (v if k == "_random_state" else copy.deepcopy(v))
-            for k, v in self.__dict__.items()
-            if k not in params
-        }
+        snap = {}
+        for k, v in self.__dict__.items():
+            if k in params:
+                continue
+            if isinstance(v, np.ndarray):
+                v = v.copy()
+            elif isinstance(v, list):
+                v = list(v)
+            elif isinstance(v, _Optimizer):
+                v = copy.copy(v)
+                v.state1 = v.state1.copy()
+                v.state2 = v.state2.copy()
+            snap[k] = v
+        return snap
 
     def _restore(self, snapshot):
         params = set(self.get_params(deep=False))

@@ -47,6 +47,12 @@ cdef void bias_activation(int kind, floating* z, const floating* bias,
     cdef floating m, s, v
     for i in range(rows):
         row = z + i * cols
+        if kind == RELU and bias != NULL:
+            # the common case, in one pass
+            for j in range(cols):
+                v = row[j] + bias[j]
+                row[j] = v if v > 0 else 0
+            continue
         if bias != NULL:
             for j in range(cols):
                 row[j] += bias[j]

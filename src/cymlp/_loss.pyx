@@ -51,40 +51,49 @@ cdef double loss_and_delta(int loss, floating* z, const floating* bias,
     z : IN pre-activation, OUT activation.  bias : IN (cols,) or NULL.
     y : IN targets (rows x cols).  sw : IN (rows,) or NULL.  delta : OUT.
     """
-    cdef Py_ssize_t i, j, ij
-    cdef double total = 0.0, row_loss, w, yv, av
-    cdef floating p, q, wf
+    cdef Py_ssize_t i, j
+    cdef double total = 0.0, row_loss, yv, av
+    cdef floating p, wf
+    cdef const floating* yr
+    cdef floating* zr
+    cdef floating* dr
     bias_activation(_OUTPUT_OF[loss], z, bias, rows, cols)
     for i in range(rows):
-        row_loss = 0.0
+        yr = y + i * cols
+        zr = z + i * cols
+        dr = delta + i * cols
         for j in range(cols):
-            ij = i * cols + j
-            av = z[ij]
-            yv = y[ij]
-            if loss == LOG_LOSS:
-                if yv != 0:
-                    row_loss -= yv * log(<double>_clip(z[ij]))
-            elif loss == BINARY_LOG_LOSS:
-                p = _clip(z[ij])
-                q = 1 - p
+            dr[j] = zr[j] - yr[j]
+        row_loss = 0.0
+        if loss == LOG_LOSS:
+            for j in range(cols):
+                if yr[j] != 0:
+                    row_loss -= yr[j] * log(<double>_clip(zr[j]))
+        elif loss == BINARY_LOG_LOSS:
+            for j in range(cols):
+                p = _clip(zr[j])
+                yv = yr[j]
                 if yv != 0:
                     row_loss -= yv * log(<double>p)
                 if yv != 1:
-                    row_loss -= (1 - yv) * log(<double>q)
-            elif loss == SQUARED_ERROR:
-                row_loss += (yv - av) * (yv - av)
-            else:  # POISSON: xlogy(y, y / a) - y + a
+                    row_loss -= (1 - yv) * log(<double>(1 - p))
+        elif loss == SQUARED_ERROR:
+            for j in range(cols):
+                av = <double>yr[j] - zr[j]
+                row_loss += av * av
+            row_loss *= 0.5   # summed over outputs, as its gradient (sklearn #8349)
+        else:  # POISSON: xlogy(y, y / a) - y + a
+            for j in range(cols):
+                yv = yr[j]
+                av = zr[j]
                 if yv != 0:
                     row_loss += yv * log(yv / av)
                 row_loss += av - yv
-            delta[ij] = z[ij] - y[ij]
-        if loss == SQUARED_ERROR:
-            row_loss *= 0.5   # summed over outputs, as its gradient (sklearn #8349)
         if sw != NULL:
             wf = sw[i]
             total += row_loss * wf
             for j in range(cols):
-                delta[i * cols + j] *= wf
+                dr[j] *= wf
         else:
             total += row_loss
     return total

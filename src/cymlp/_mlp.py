@@ -50,6 +50,18 @@ def _check_blas_dims(n_samples, n_features):
         )
 
 
+def _check_layer_units(layer_units):
+    """Refuse networks the 32-bit BLAS cannot address, before allocating them."""
+    units = [int(u) for u in layer_units]
+    for fan_in, fan_out in zip(units[:-1], units[1:]):
+        if max(fan_in, fan_out) > _INT32_MAX or fan_in * fan_out > _INT32_MAX:
+            raise ValueError(
+                f"The network's layer sizes {units} need a {fan_in} x {fan_out} "
+                "weight matrix; cymlp's BLAS uses 32-bit sizes, so every layer "
+                "size and every weight matrix must stay below 2**31 entries."
+            )
+
+
 def _engine_input(X, dtype):
     """X as the engine reads it: a C-contiguous array, or the CSR arrays of a
     sparse matrix (CSC is re-indexed to CSR; nothing is densified)."""
@@ -258,11 +270,27 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 off += a.size
             if ok and off == params.size:
                 return params
-        dtype = np.result_type(*[np.asarray(a).dtype for a in arrays])
+        coefs = [np.asarray(c) for c in self.coefs_]
+        intercepts = [np.asarray(b) for b in self.intercepts_]
+        if not coefs or len(coefs) != len(intercepts) or coefs[0].ndim != 2:
+            raise ValueError(
+                f"coefs_ ({len(coefs)} arrays) and intercepts_ ({len(intercepts)} "
+                "arrays) do not describe a network: they must be lists of the same "
+                "length of 2-D and 1-D arrays."
+            )
+        layer_units = [coefs[0].shape[0]] + [b.shape[0] if b.ndim else -1 for b in intercepts]
+        for i, (c, b) in enumerate(zip(coefs, intercepts)):
+            expected = (layer_units[i], layer_units[i + 1])
+            if c.shape != expected or b.ndim != 1:
+                raise ValueError(
+                    f"coefs_[{i}] has shape {c.shape} and intercepts_[{i}] has shape "
+                    f"{b.shape}; for layer sizes {layer_units} they must have shapes "
+                    f"{expected} and ({expected[1]},)."
+                )
+        dtype = np.result_type(*[a.dtype for a in coefs + intercepts])
         if dtype not in (np.float32, np.float64):
             dtype = np.float64
-        params = np.concatenate([np.asarray(a, dtype=dtype).ravel() for a in arrays])
-        layer_units = [self.coefs_[0].shape[0]] + [len(b) for b in self.intercepts_]
+        params = np.concatenate([a.astype(dtype).ravel() for a in coefs + intercepts])
         self._set_params_buffer(params, layer_units)
         return params
 
@@ -395,6 +423,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             y = y.reshape((-1, 1))
         self.n_outputs_ = y.shape[1]
         layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
+        _check_layer_units(layer_units)
 
         self._random_state = check_random_state(self.random_state)
         if first_pass:
@@ -422,9 +451,15 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             self._fit_lbfgs(X, Y, sample_weight, layer_units)
 
         if not np.isfinite(self._flat_params()).all():
+            hint = (
+                " The learning rate may be too large (try a smaller "
+                "learning_rate_init)."
+                if self.solver in _STOCHASTIC_SOLVERS
+                else ""
+            )
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
+                " contain large values and need to be preprocessed." + hint
             )
         return self
 
@@ -451,6 +486,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             jac=True,
             options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
         )
+        if not (np.isfinite(opt_res.fun) and np.isfinite(opt_res.x).all()):
+            # scipy ends "successfully" on a NaN/inf objective: never keep that
+            raise ValueError(
+                "Solver produced non-finite parameter weights: the L-BFGS loss "
+                f"became NaN or infinite (loss = {opt_res.fun}). The input data "
+                "may contain large values and need to be preprocessed (e.g. "
+                "scaled with StandardScaler)."
+            )
         self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
         self.loss_ = float(opt_res.fun)
         params[...] = opt_res.x
@@ -871,6 +914,13 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
+        if self._label_binarizer.y_type_ != "multilabel-indicator" and len(self.classes_) < 2:
+            # scikit-learn would fit a constant model whose predict_proba has
+            # two columns for one class; refuse, as its linear classifiers do
+            raise ValueError(
+                "MLPClassifier needs samples of at least 2 classes, but got only "
+                f"one class: {self.classes_[0]}."
+            )
         y = self._label_binarizer.transform(y).astype(bool)
         return X, y
 

@@ -39,6 +39,7 @@ from cymlp import _train
 
 _STOCHASTIC_SOLVERS = ["sgd", "adam"]
 _INT32_MAX = 2**31 - 1
+_SNAPSHOT_EXTRA = "<restore in place>"  # a key no attribute can have
 
 
 def _check_blas_dims(n_samples, n_features):
@@ -380,16 +381,28 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 v.state1 = v.state1.copy()
                 v.state2 = v.state2.copy()
             snap[k] = v
+        # The parameter buffer is restored in place, so coefs_/intercepts_
+        # (and views a user holds) stay views of it; a RandomState passed as
+        # random_state is rewound (the global NumPy RNG of None is not).
+        saved = snap.get("_params")  # the copy made above
+        if saved is not None:
+            snap["_params"] = self._params
+        rng = self.random_state
+        rng = (rng, rng.get_state()) if isinstance(rng, np.random.RandomState) else None
+        snap[_SNAPSHOT_EXTRA] = (saved, rng)
         return snap
 
     def _restore(self, snapshot):
+        snapshot = dict(snapshot)
+        saved, rng = snapshot.pop(_SNAPSHOT_EXTRA)
         params = set(self.get_params(deep=False))
         for k in [k for k in self.__dict__ if k not in params]:
             del self.__dict__[k]
         self.__dict__.update(snapshot)
-        if "_params" in snapshot and "coefs_" in snapshot:
-            layer_units = [self.coefs_[0].shape[0]] + [len(b) for b in self.intercepts_]
-            self._set_params_buffer(self._params, layer_units)
+        if saved is not None:
+            self._params[...] = saved
+        if rng is not None:
+            rng[0].set_state(rng[1])
 
     def _fit_atomic(self, X, y, sample_weight, incremental):
         """Run _fit; if it raises, leave the estimator exactly as it was."""

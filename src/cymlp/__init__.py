@@ -6,6 +6,7 @@ drop-in replacements for ``sklearn.neural_network.MLPClassifier`` and
 """
 
 from cymlp._mlp import MLP, MLPClassifier, MLPRegressor
+from cymlp._persist import load
 from cymlp._version import __version__
 
-__all__ = ["MLP", "MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["MLP", "MLPClassifier", "MLPRegressor", "load", "__version__"]

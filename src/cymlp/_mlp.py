@@ -713,6 +713,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         """
         return self._fit_atomic(X, y, sample_weight, incremental=False)
 
+    def save(self, path):
+        """Save the fitted model to ``path`` without pickle; read it back with
+        ``cymlp.load(path)``. See the README, "Errors, threads and persistence".
+        """
+        from cymlp._persist import save
+
+        save(self, path)
+
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
             raise AttributeError(

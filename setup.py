@@ -30,11 +30,12 @@ class BuildExt(build_ext):
 
     def build_extensions(self):
         if self.compiler.compiler_type == "msvc":
-            flags = ["/O2"]
+            flags = ["/O2", "/fp:precise"]
         else:
-            flags = ["-O3", "-fno-math-errno"]
-            if DEBUG:
-                flags = ["-O1", "-g"]
+            # no FMA contraction: results must not depend on the CPU's clone
+            # of a kernel (see _optimizers.pyx) nor differ from NumPy's
+            flags = ["-O1", "-g"] if DEBUG else ["-O3"]
+            flags += ["-fno-math-errno", "-ffp-contract=off"]
         for ext in self.extensions:
             ext.extra_compile_args = flags + list(ext.extra_compile_args or [])
         super().build_extensions()

@@ -14,56 +14,107 @@ c) Adam (scikit-learn's AdamOptimizer): m, v moments, and the bias-corrected
    w -= lr_t m / (sqrt(v) + epsilon), epsilon on the uncorrected sqrt(v).
 d) Plain SGD (momentum 0) never comes here: the engine folds it into the
    weight-gradient gemm itself (see _train.pyx).
+e) These loops touch every parameter every step, so they are the one place
+   where SIMD width shows against the gemm time. Wheels must run on any CPU
+   (no -march=native), so on GCC + glibc x86-64 each loop is compiled three
+   times (x86-64-v4 / AVX-512, v3 / AVX2, baseline) with ``target_clones``
+   and the loader picks one for the CPU at hand. Elsewhere they are built
+   once for the baseline. The C is written inline below (Cython cannot
+   attach function attributes); the arithmetic order is NumPy's, and
+   contraction into FMA is off (setup.py), so results do not depend on the
+   clone chosen.
 """
 from cython cimport floating
-from libc.math cimport sqrt, sqrtf
 
 import numpy as np
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+    #define CYMLP_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+    #else
+    #define CYMLP_CLONES
+    #endif
+
+    /* SGD with momentum; the gradient is finished on the fly as (g + alpha w) / n. */
+    #define CYMLP_SGD(NAME, T)                                                   \
+    CYMLP_CLONES static void NAME(T* w, const T* g, T* v, Py_ssize_t n, T lr,    \
+                                  T mom, int nesterov, T alpha, T n_rows) {      \
+        Py_ssize_t i;                                                            \
+        if (nesterov) {                                                          \
+            for (i = 0; i < n; i++) {                                            \
+                T ge = (g[i] + alpha * w[i]) / n_rows;                           \
+                T vi = mom * v[i] - lr * ge;                                     \
+                v[i] = vi;                                                       \
+                w[i] += mom * vi - lr * ge;                                      \
+            }                                                                    \
+        } else {                                                                 \
+            for (i = 0; i < n; i++) {                                            \
+                T ge = (g[i] + alpha * w[i]) / n_rows;                           \
+                T vi = mom * v[i] - lr * ge;                                     \
+                v[i] = vi;                                                       \
+                w[i] += vi;                                                      \
+            }                                                                    \
+        }                                                                        \
+    }
+    CYMLP_SGD(cymlp_sgd_f32, float)
+    CYMLP_SGD(cymlp_sgd_f64, double)
+
+    /* Adam. The step -lr_t m / (sqrt(v) + eps) is formed in double, as
+       scikit-learn does under NumPy >= 2 (its step size is a float64 scalar),
+       and rounded once on w +=. */
+    #define CYMLP_ADAM(NAME, T, SQRT)                                            \
+    CYMLP_CLONES static void NAME(T* w, const T* g, T* m, T* v, Py_ssize_t n,    \
+                                  double lr_t, T b1, T b2, T one_b1, T one_b2,   \
+                                  T eps, T alpha, T n_rows) {                    \
+        Py_ssize_t i;                                                            \
+        for (i = 0; i < n; i++) {                                                \
+            T ge = (g[i] + alpha * w[i]) / n_rows;                               \
+            T mi = b1 * m[i] + one_b1 * ge;                                      \
+            T vi = b2 * v[i] + one_b2 * (ge * ge);                               \
+            m[i] = mi;                                                           \
+            v[i] = vi;                                                           \
+            w[i] = (T)((double)w[i] + (-lr_t * mi) / (double)(SQRT(vi) + eps));  \
+        }                                                                        \
+    }
+    CYMLP_ADAM(cymlp_adam_f32, float, sqrtf)
+    CYMLP_ADAM(cymlp_adam_f64, double, sqrt)
+    """
+    void cymlp_sgd_f32(float* w, const float* g, float* v, Py_ssize_t n, float lr,
+                       float mom, int nesterov, float alpha, float n_rows) noexcept nogil
+    void cymlp_sgd_f64(double* w, const double* g, double* v, Py_ssize_t n, double lr,
+                       double mom, int nesterov, double alpha, double n_rows) noexcept nogil
+    void cymlp_adam_f32(float* w, const float* g, float* m, float* v, Py_ssize_t n,
+                        double lr_t, float b1, float b2, float one_b1, float one_b2,
+                        float eps, float alpha, float n_rows) noexcept nogil
+    void cymlp_adam_f64(double* w, const double* g, double* m, double* v, Py_ssize_t n,
+                        double lr_t, double b1, double b2, double one_b1, double one_b2,
+                        double eps, double alpha, double n_rows) noexcept nogil
 
 
 cdef void sgd_update(floating* w, const floating* g, floating* v, Py_ssize_t n,
                      floating lr, floating momentum, bint nesterov,
                      floating alpha, floating n_rows) noexcept nogil:
     """w, v (IN/OUT), g (IN): one SGD-with-momentum step over n elements."""
-    cdef Py_ssize_t i
-    cdef floating ge, vi
-    if nesterov:
-        for i in range(n):
-            ge = (g[i] + alpha * w[i]) / n_rows
-            vi = momentum * v[i] - lr * ge
-            v[i] = vi
-            w[i] += momentum * vi - lr * ge
+    if floating is float:
+        cymlp_sgd_f32(w, g, v, n, lr, momentum, nesterov, alpha, n_rows)
     else:
-        for i in range(n):
-            ge = (g[i] + alpha * w[i]) / n_rows
-            vi = momentum * v[i] - lr * ge
-            v[i] = vi
-            w[i] += vi
+        cymlp_sgd_f64(w, g, v, n, lr, momentum, nesterov, alpha, n_rows)
 
 
 cdef void adam_update(floating* w, const floating* g, floating* m, floating* v,
                       Py_ssize_t n, double lr_t, double beta1, double beta2,
                       floating epsilon, floating alpha, floating n_rows) noexcept nogil:
     """w, m, v (IN/OUT), g (IN): one Adam step over n elements."""
-    cdef Py_ssize_t i
-    cdef floating ge, mi, vi
     # 1 - beta formed in double, then rounded, as NumPy does with Python floats
-    cdef floating one_b1 = <floating>(1.0 - <double>beta1)
-    cdef floating one_b2 = <floating>(1.0 - <double>beta2)
-    cdef double lr_d = lr_t
-    cdef floating b1 = <floating>beta1, b2 = <floating>beta2
-    for i in range(n):
-        ge = (g[i] + alpha * w[i]) / n_rows
-        mi = b1 * m[i] + one_b1 * ge
-        vi = b2 * v[i] + one_b2 * (ge * ge)
-        m[i] = mi
-        v[i] = vi
-        if floating is float:
-            # scikit-learn (NumPy >= 2, NEP 50) forms this step in float64
-            # (its step size is a float64 scalar) and rounds once on w +=
-            w[i] = <float>(<double>w[i] + (-lr_d * mi) / <double>(sqrtf(vi) + epsilon))
-        else:
-            w[i] += -lr_t * mi / (sqrt(vi) + epsilon)
+    cdef floating one_b1 = <floating>(1.0 - beta1)
+    cdef floating one_b2 = <floating>(1.0 - beta2)
+    if floating is float:
+        cymlp_adam_f32(w, g, m, v, n, lr_t, <float>beta1, <float>beta2, one_b1, one_b2,
+                       epsilon, alpha, n_rows)
+    else:
+        cymlp_adam_f64(w, g, m, v, n, lr_t, beta1, beta2, one_b1, one_b2,
+                       epsilon, alpha, n_rows)
 
 
 def sgd_step(floating[::1] w, const floating[::1] g, floating[::1] v, double lr,

@@ -92,9 +92,10 @@ cdef void multiply_derivative(int kind, const floating* a, floating* delta,
     """delta *= f'(z), with f'(z) expressed through a = f(z), over n elements."""
     cdef Py_ssize_t i
     if kind == RELU:
+        # a select, not a branch: the sign pattern is random, so a branch
+        # mispredicts half the time and this loop would cost a sixth of a gemm
         for i in range(n):
-            if a[i] == 0:
-                delta[i] = 0
+            delta[i] = delta[i] if a[i] != 0 else 0
     elif kind == TANH:
         for i in range(n):
             delta[i] *= 1 - a[i] * a[i]

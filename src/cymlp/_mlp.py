@@ -735,10 +735,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X, computed by the engine without the GIL."""
         if check_input:
-            X = validate_data(
-                self, X, accept_sparse=["csr", "csc"], reset=False,
-                dtype=(np.float64, np.float32),
-            )
+            # dtype="numeric" as scikit-learn's predict (strings are an error)
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         params = self._flat_params()
         dtype = np.result_type(X.dtype, params.dtype)
         if dtype not in (np.float32, np.float64):

@@ -6,6 +6,7 @@ wraparound checks on (used by the test suite's memory-safety run).
 """
 
 import os
+import sys
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -38,6 +39,10 @@ class BuildExt(build_ext):
             flags += ["-fno-math-errno", "-ffp-contract=off"]
         for ext in self.extensions:
             ext.extra_compile_args = flags + list(ext.extra_compile_args or [])
+            if sys.platform.startswith("linux"):
+                # bind exp/log/tanh to libm's current symbol versions; unlinked,
+                # they resolve to glibc's old errno-setting compatibility wrappers
+                ext.libraries = list(ext.libraries or []) + ["m"]
         super().build_extensions()
 
 

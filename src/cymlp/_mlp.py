@@ -325,13 +325,15 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def _init_params(self, layer_units, dtype):
         """Glorot-uniform draws in scikit-learn's order, into one flat buffer."""
         factor = 2.0 if self.activation == "logistic" else 6.0
-        coefs, intercepts = [], []
-        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        n_params = sum(a * b for a, b in zip(layer_units[:-1], layer_units[1:]))
+        self._set_params_buffer(np.empty(n_params + sum(layer_units[1:]), dtype=dtype),
+                                layer_units)
+        # drawn in float64, layer by layer, straight into the flat buffer
+        for coef, intercept in zip(self.coefs_, self.intercepts_):
+            fan_in, fan_out = coef.shape
             bound = np.sqrt(factor / (fan_in + fan_out))
-            coefs.append(self._random_state.uniform(-bound, bound, (fan_in, fan_out)))
-            intercepts.append(self._random_state.uniform(-bound, bound, fan_out))
-        params = np.concatenate([a.ravel() for a in coefs + intercepts]).astype(dtype)
-        self._set_params_buffer(params, layer_units)
+            coef[...] = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
+            intercept[...] = self._random_state.uniform(-bound, bound, fan_out)
 
     def _initialize(self, y, layer_units, dtype):
         self.n_iter_ = 0
@@ -532,6 +534,18 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         early_stopping = self.early_stopping
+        # solver or early_stopping switched since the first fit (warm start, or
+        # partial_fit after an early-stopping fit): start the records the other
+        # mode never kept, where scikit-learn fails on a missing or None attribute
+        if not hasattr(self, "loss_curve_"):
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            self.best_loss_ = self.validation_scores_ = self.best_validation_score_ = None
+        if early_stopping and self.validation_scores_ is None:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+        elif not early_stopping and self.best_loss_ is None:
+            self.best_loss_ = np.inf
         if early_stopping:
             should_stratify = is_classifier(self) and self.n_outputs_ == 1
             stratify = Y.astype(bool) if should_stratify else None

@@ -482,7 +482,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         net = self._network(layer_units)
         dtype = X.dtype
         X = _engine_input(X, dtype)
-        ws = _train.Workspace(net, X.shape[0], dtype)
+        ws = _train.Workspace(net, X.shape[0], dtype, False)  # X is read in place
         params = self._flat_params()
         grads = np.empty_like(params)
         work = np.empty_like(params)
@@ -586,7 +586,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
         net = self._network(layer_units)
-        ws = _train.Workspace(net, batch_size, params.dtype)
+        # rows of a dense X are gathered per shuffled batch; CSR rows are read in place
+        gather_x = self.shuffle and not isinstance(X_train, _train.CSR)
+        ws = _train.Workspace(net, batch_size, params.dtype, gather_x)
         grads = np.empty_like(params)
         if sw_train is not None:
             sw_train = np.ascontiguousarray(sw_train, dtype=params.dtype)

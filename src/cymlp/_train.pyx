@@ -127,20 +127,25 @@ cdef class Workspace:
     net : Network
     batch_size : int
     dtype : numpy dtype (float32 or float64)
+    gather_x : bool, default True
+        Allocate ``xb`` to gather the rows of a dense X (shuffled minibatches).
+        False where X is read in place (sparse X, predict, full batch): no
+        batch_size x n_features buffer then, however wide X is.
     """
     cdef public object act_off, xb, yb, swb, acts, deltas
     cdef public Py_ssize_t batch_size
 
     @cython.wraparound(True)
-    def __init__(self, Network net, Py_ssize_t batch_size, dtype):
+    def __init__(self, Network net, Py_ssize_t batch_size, dtype, bint gather_x=True):
         units = np.asarray(net.units, dtype=np.intp)
         B = max(int(batch_size), 1)
-        if B * int(units.max()) > _INT32_MAX:
+        widest = int(units.max()) if gather_x else int(units[1:].max())
+        if B * widest > _INT32_MAX:
             raise ValueError("batch_size x layer width exceeds the 32-bit BLAS limit")
         self.batch_size = B
         self.act_off = (B * np.concatenate([[0], np.cumsum(units[1:])]))[:-1].astype(np.intp)
         total = B * int(units[1:].sum())
-        self.xb = np.empty(B * int(units[0]), dtype=dtype)
+        self.xb = np.empty(B * int(units[0]) if gather_x else 0, dtype=dtype)
         self.yb = np.empty(B * int(units[-1]), dtype=dtype)
         self.swb = np.empty(B, dtype=dtype)
         self.acts = np.empty(total, dtype=dtype)
@@ -455,6 +460,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
         idx = order
         if idx.shape[0] != n:
             raise ValueError("order of the wrong length")
+        if sp == NULL and xb.shape[0] < bs * nin:
+            raise ValueError("dense shuffled minibatches need a Workspace with gather_x")
     _layout(&lay, net, units, coef_off, bias_off, act_off)
     step.momentum = momentum
     step.nesterov = nesterov
@@ -489,7 +496,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
                     memcpy(&yb[0] + i * K, &Y[r, 0], K * sizeof(floating))
                     if has_sw:
                         swb[i] = sw[r]
-                x = &xb[0]
+                if sp == NULL:
+                    x = &xb[0]
                 y = &yb[0]
                 if has_sw:
                     swp = &swb[0]
@@ -643,7 +651,7 @@ def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
     else:
         Xd = X
     chunk = max(1, min(chunk, n))
-    ws = Workspace(net, chunk, np.asarray(out).dtype)
+    ws = Workspace(net, chunk, np.asarray(out).dtype, False)
     act_off = ws.act_off
     acts = ws.acts
     _layout(&lay, net, units, coef_off, bias_off, act_off)

@@ -11,7 +11,9 @@
 #   zizmor       `zizmor --offline`: no finding above "low"
 #   identifiers  `cibuildwheel --print-build-identifiers` == the EXPECTED lists
 #   bounds       the oldest-deps pins in tests.yml == the lower bounds in pyproject
-#   sdist        `python -m build --sdist` from a clean copy of the tree
+#   sdist        `python -m build --sdist` from a clean copy of the tree (the
+#                tests below run from that copy too, so code and tests match
+#                even while someone edits the work tree)
 #   wheel        `python -m build --wheel` from the unpacked sdist, timed
 #                (must take < WHEEL_BUDGET_S seconds)
 #   auditwheel   `auditwheel repair` gives a manylinux wheel with no grafted
@@ -19,23 +21,25 @@
 #   wheel-tests  repaired wheel in a fresh venv; the whole test suite from a temp
 #                dir (so the source tree is not imported); `python -m cymlp`
 #   sdist-tests  `pip install <sdist>[test]` alone in another fresh venv
-#                (compiles the extensions), then SDIST_TESTS from a temp dir
+#                (compiles the extensions), then the tests but SDIST_IGNORE
 #
 # Environment: PYTHON (default python3), WHEEL_BUDGET_S (120), KEEP_WORKDIR=1 to
 # keep the temp dir, CHECKS="tools identifiers" to run a subset (a check whose
-# prerequisite did not run fails), SDIST_TESTS (see below). All pip calls share the
+# prerequisite did not run fails), SDIST_IGNORE (see below). All pip calls share the
 # user's pip cache. numpy and scipy are taken only as wheels (as in cibuildwheel).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-python3}
 WHEEL_BUDGET_S=${WHEEL_BUDGET_S:-120}
-# Test files (relative to tests/) run against the sdist install; empty = the
-# whole suite. DECISION: the whole suite on both installs. Measured here
-# (2 cores): 287 tests take 16 s against the wheel and 9 s against the sdist
-# install, which itself takes ~80 s (it compiles); a subset would save <10 s.
-# Revisit if the suite grows past a few minutes, e.g. SDIST_TESTS="test_blas.py".
-SDIST_TESTS=${SDIST_TESTS-}
+# Test files (relative to tests/) left out of the run against the sdist install.
+# DECISION, measured here (2 cores, machine shared): the whole suite (~900
+# tests) runs against the wheel in 60-110 s, 85 s of it in
+# test_estimator_checks.py (sklearn's API conformance of the Python facade,
+# the same code in both installs). The sdist install compiles the same
+# sources with the same compiler, so it runs everything except those checks.
+# Set SDIST_IGNORE="" to run the whole suite there too.
+SDIST_IGNORE=${SDIST_IGNORE-test_estimator_checks.py}
 
 # Tool versions, bumped by hand. cibuildwheel is read from the action pin in
 # wheels.yml so that --print-build-identifiers matches what CI will build.
@@ -296,7 +300,7 @@ check_wheel_tests() {
     detail "cymlp not imported from the venv"
     assert_installed_copy "$venv"
     detail "test suite failed against the installed wheel"
-    (cd "$WORK/run" && "$venv/bin/python" -m pytest "$REPO/tests" -q -p no:cacheprovider) | tee "$WORK/wheel-pytest.txt"
+    (cd "$WORK/run" && "$venv/bin/python" -m pytest "$WORK/src/tests" -q -p no:cacheprovider) | tee "$WORK/wheel-pytest.txt"
     summary=$(pytest_summary "$WORK/wheel-pytest.txt")
     detail "tests: $summary; but 'python -m cymlp' failed"
     (cd "$WORK/run" && "$venv/bin/python" -m cymlp) | tee "$WORK/main.txt"
@@ -315,12 +319,14 @@ check_sdist_tests() {
     detail "cymlp not imported from the venv"
     assert_installed_copy "$venv"
     args=()
-    for f in ${SDIST_TESTS:-}; do args+=("$REPO/tests/$f"); done
-    [[ ${#args[@]} -gt 0 ]] || args=("$REPO/tests")
+    args=("$WORK/src/tests")
+    for f in ${SDIST_IGNORE:-}; do args+=("--ignore=$WORK/src/tests/$f"); done
     detail "test suite failed against the sdist install"
     (cd "$WORK/run" && "$venv/bin/python" -m pytest "${args[@]}" -q -p no:cacheprovider) | tee "$WORK/sdist-pytest.txt"
     summary=$(pytest_summary "$WORK/sdist-pytest.txt")
-    detail "installed from the sdist alone (compiled) in ${t_install} s; ${SDIST_TESTS:-full suite}: $summary"
+    local label="full suite"
+    [[ -z ${SDIST_IGNORE:-} ]] || label="suite without $SDIST_IGNORE"
+    detail "installed from the sdist alone (compiled) in ${t_install} s; $label: $summary"
 }
 
 # --- main --------------------------------------------------------------------

@@ -368,13 +368,11 @@ def load(path):
             with open(path, "rb") as f:
                 return _load(f)
         return _load(path)
-    except _Malformed as e:
+    except (_Malformed, ValueError) as e:  # ours, numpy's, parameter validation
         raise ValueError(f"not a valid cymlp model file: {e}") from None
-    except ValueError:
-        raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, TypeError,
             IndexError, AttributeError, RecursionError, OverflowError,
-            UnicodeDecodeError, NotImplementedError) as e:
+            NotImplementedError) as e:
         raise ValueError(f"not a valid cymlp model file: {type(e).__name__}: {e}") from None
 
 

@@ -339,26 +339,59 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
 cdef class CSR:
     """The arrays of a CSR matrix as the engine reads them (intp indices).
 
+    The structure is checked here, once (indptr monotone from 0 to nnz,
+    column indices within range), so the nogil kernels can trust it.
+
     Parameters
     ----------
-    data : ndarray (nnz,), float32 or float64
-    indices, indptr : intp ndarrays
+    data : ndarray (nnz,), C-contiguous float32 or float64
+    indices, indptr : C-contiguous intp ndarrays
     shape : (n_rows, n_cols)
     """
-    cdef public object data, indices, indptr
+    cdef public object data, indices, indptr, dtype
     cdef public Py_ssize_t n_rows, n_cols
+    cdef SparseBatch rows   # pointers into the arrays above (kept alive here)
 
     def __init__(self, data, indices, indptr, shape):
-        self.data = data
-        self.indices = indices
-        self.indptr = indptr
+        cdef const Py_ssize_t[::1] ind = indices
+        cdef const Py_ssize_t[::1] ptr = indptr
+        cdef const float[::1] d32
+        cdef const double[::1] d64
+        self.data, self.indices, self.indptr = data, indices, indptr
+        self.dtype = data.dtype
         self.n_rows, self.n_cols = shape
-        if len(indptr) != self.n_rows + 1 or len(indices) != len(data):
-            raise ValueError("malformed CSR arrays")
+        if (ptr.shape[0] != self.n_rows + 1 or ind.shape[0] != data.shape[0]
+                or ptr[0] != 0 or ptr[self.n_rows] != ind.shape[0]
+                or np.any(np.diff(indptr) < 0)
+                or (ind.shape[0] and (indices.min() < 0 or indices.max() >= self.n_cols))):
+            raise ValueError("malformed CSR matrix: indptr must rise from 0 to nnz and "
+                             "every column index must lie in [0, n_features)")
+        if self.dtype == np.float32:
+            d32 = data
+            self.rows.data = &d32[0] if d32.shape[0] else NULL
+        else:
+            d64 = data
+            self.rows.data = &d64[0] if d64.shape[0] else NULL
+        self.rows.indices = &ind[0] if ind.shape[0] else NULL
+        self.rows.indptr = &ptr[0]
+        self.rows.rows = NULL
+        self.rows.row0 = 0
 
     @property
     def shape(self):
         return (self.n_rows, self.n_cols)
+
+
+cdef SparseBatch* _csr_rows(X, dtype, SparseBatch* out) except? NULL:
+    """Fill ``out`` with X's row pointers if X is a CSR of ``dtype``; NULL for
+    dense X."""
+    if not isinstance(X, CSR):
+        return NULL
+    if (<CSR>X).dtype != dtype:
+        raise ValueError("CSR data of dtype %s for a %s network"
+                         % ((<CSR>X).dtype, np.dtype(dtype)))
+    out[0] = (<CSR>X).rows
+    return out
 
 
 cdef inline Py_ssize_t _n_rows(X):
@@ -414,8 +447,6 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     cdef floating[::1] acts = ws.acts
     cdef floating[::1] deltas = ws.deltas
     cdef const floating[:, ::1] Xd
-    cdef const floating[::1] sp_data
-    cdef const Py_ssize_t[::1] sp_indices, sp_indptr
     cdef const floating[::1] sw
     cdef const Py_ssize_t[::1] idx
     cdef Layout lay
@@ -440,17 +471,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
         raise ValueError("parameter buffer of the wrong size")
     if n == 0:
         return 0.0, t, True
-    if isinstance(X, CSR):
-        sp_data = (<CSR>X).data
-        sp_indices = (<CSR>X).indices
-        sp_indptr = (<CSR>X).indptr
-        spb.data = &sp_data[0] if sp_data.shape[0] else NULL
-        spb.indices = &sp_indices[0] if sp_indices.shape[0] else NULL
-        spb.indptr = &sp_indptr[0]
-        spb.rows = NULL
-        spb.row0 = 0
-        sp = &spb
-    else:
+    sp = _csr_rows(X, np.asarray(params).dtype, &spb)
+    if sp == NULL:
         Xd = X
     if has_sw:
         sw = sample_weight
@@ -555,8 +577,6 @@ def loss_and_gradient(Network net, Workspace ws, X, const floating[:, ::1] Y,
     cdef floating[::1] acts = ws.acts
     cdef floating[::1] deltas = ws.deltas
     cdef const floating[:, ::1] Xd
-    cdef const floating[::1] sp_data
-    cdef const Py_ssize_t[::1] sp_indices, sp_indptr
     cdef const floating[::1] sw
     cdef const floating* swp = NULL
     cdef const floating* x = NULL
@@ -574,17 +594,8 @@ def loss_and_gradient(Network net, Workspace ws, X, const floating[:, ::1] Y,
         raise ValueError("workspace too small, or no rows")
     if params.shape[0] != net.n_params or grads.shape[0] != net.n_params:
         raise ValueError("parameter buffer of the wrong size")
-    if isinstance(X, CSR):
-        sp_data = (<CSR>X).data
-        sp_indices = (<CSR>X).indices
-        sp_indptr = (<CSR>X).indptr
-        spb.data = &sp_data[0] if sp_data.shape[0] else NULL
-        spb.indices = &sp_indices[0] if sp_indices.shape[0] else NULL
-        spb.indptr = &sp_indptr[0]
-        spb.rows = NULL
-        spb.row0 = 0
-        sp = &spb
-    else:
+    sp = _csr_rows(X, np.asarray(params).dtype, &spb)
+    if sp == NULL:
         Xd = X
         x = &Xd[0, 0]
     if sample_weight is not None:
@@ -624,8 +635,6 @@ def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
     cdef const Py_ssize_t[::1] coef_off = net.coef_off
     cdef const Py_ssize_t[::1] bias_off = net.bias_off
     cdef const floating[:, ::1] Xd
-    cdef const floating[::1] sp_data
-    cdef const Py_ssize_t[::1] sp_indices, sp_indptr
     cdef SparseBatch spb
     cdef SparseBatch* sp = NULL
     cdef Py_ssize_t n = _n_rows(X), start = 0, nb
@@ -639,16 +648,8 @@ def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
         raise ValueError("X or out does not match the network")
     if n == 0:
         return
-    if isinstance(X, CSR):
-        sp_data = (<CSR>X).data
-        sp_indices = (<CSR>X).indices
-        sp_indptr = (<CSR>X).indptr
-        spb.data = &sp_data[0] if sp_data.shape[0] else NULL
-        spb.indices = &sp_indices[0] if sp_indices.shape[0] else NULL
-        spb.indptr = &sp_indptr[0]
-        spb.rows = NULL
-        sp = &spb
-    else:
+    sp = _csr_rows(X, np.asarray(params).dtype, &spb)
+    if sp == NULL:
         Xd = X
     chunk = max(1, min(chunk, n))
     ws = Workspace(net, chunk, np.asarray(out).dtype, False)

@@ -8,8 +8,9 @@ from cymlp import _train
 
 
 def _csr(data, indices, indptr, shape):
-    return _train.CSR(np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.intp),
-                      np.asarray(indptr, dtype=np.intp), shape)
+    return _train.CSR(np.ascontiguousarray(data, dtype=np.float64),
+                      np.ascontiguousarray(indices, dtype=np.intp),
+                      np.ascontiguousarray(indptr, dtype=np.intp), shape)
 
 
 @pytest.mark.parametrize("indices, indptr", [

@@ -179,3 +179,17 @@ def machine_info(torch_impl=None):
     except OSError:
         pass
     return info
+
+
+def wait_idle(max_seconds, threshold=0.25, window=1.0):
+    """Wait (at most ``max_seconds``) until other processes use less than
+    ``threshold`` cores over a ``window``-second sample. Returns the last
+    sample (cores), or None where /proc/stat is missing."""
+    if not os.path.exists("/proc/stat"):
+        return None
+    deadline = time.perf_counter() + max_seconds
+    while True:
+        with ForeignLoad() as load:
+            time.sleep(window)
+        if load.value is None or load.value < threshold or time.perf_counter() >= deadline:
+            return load.value

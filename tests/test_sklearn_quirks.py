@@ -144,3 +144,17 @@ def test_expected_exception_types():
         error, caught = _outcome(cymlp, CASES[case])
         assert (error is not None and issubclass(error[0], kind)) or any(
             issubclass(c, kind) for c, _ in caught), case
+
+
+@pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
+def test_method_signatures_are_sklearns(name):
+    import inspect
+
+    ours, theirs = getattr(cymlp, name), getattr(skn, name)
+    public = sorted(m for m in dir(theirs) if not m.startswith("_"))
+    assert sorted(m for m in dir(ours) if not m.startswith("_") and m != "save") == public
+    for m in public:
+        if callable(getattr(theirs, m)):
+            a = str(inspect.signature(getattr(theirs, m))).replace(theirs.__module__, "")
+            b = str(inspect.signature(getattr(ours, m))).replace(ours.__module__, "")
+            assert a == b, m

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
@@ -420,8 +420,10 @@ def test_bool_labels():
 
 def test_regression_targets():
     ref = _fit("reg", X, YR)
-    for yv in [YR.tolist(), pd.Series(YR), YR.reshape(-1, 1), YR.astype(">f8")]:
+    for yv in [YR.tolist(), pd.Series(YR), YR.astype(">f8")]:
         assert_same_model(_fit("reg", X, yv), ref)
+    with pytest.warns(DataConversionWarning, match="column-vector y"):  # as sklearn
+        assert_same_model(_fit("reg", X, YR.reshape(-1, 1)), ref)
     yi = (YR * 5).astype(int)
     assert_same_model(_fit("reg", X, yi), _fit("reg", X, yi.astype(float)))
     # numeric strings convert, as for scikit-learn's other regressors
@@ -458,7 +460,8 @@ def test_dataframe_feature_names(kind):
     sk_plain = _quiet((SkMLPClassifier if kind == "clf" else SkMLPRegressor)(**SMALL).fit, X, y)
     assert messages(plain, df) == messages(sk_plain, df)
     assert any("X has feature names" in m for m in messages(plain, df))
-    np.testing.assert_array_equal(plain.predict(df), plain.predict(X))
+    with pytest.warns(UserWarning, match="X has feature names"):
+        np.testing.assert_array_equal(plain.predict(df), plain.predict(X))
     # other names, or another order: sklearn's ValueError
     for other in [pd.DataFrame(X, columns=["a", "b", "c", "d"]), df[cols[::-1]]]:
         with pytest.raises(ValueError) as cy_err:

@@ -1,6 +1,7 @@
 """Threads: concurrent predict on one model and concurrent fits of independent
 models give the sequential results; the BLAS follows threadpoolctl's limits."""
 
+import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -101,9 +102,13 @@ def _scipy_openblas():
 
 
 def test_blas_follows_threadpoolctl():
-    # cymlp calls scipy's BLAS (scipy.linalg.cython_blas): threadpoolctl sees it
+    # cymlp calls scipy's BLAS (scipy.linalg.cython_blas): threadpoolctl sees
+    # the OpenBLAS that scipy's wheels bundle
     libs = [i for i in _scipy_openblas() if "numpy" not in i["filepath"]]
-    assert libs, threadpool_info()
+    if not libs:
+        if sys.platform.startswith("linux"):
+            pytest.fail(f"scipy's OpenBLAS not found: {threadpool_info()}")
+        pytest.skip("scipy's BLAS is not an OpenBLAS threadpoolctl sees (e.g. Accelerate)")
     big = dict(hidden_layer_sizes=(256,), max_iter=3, random_state=0, batch_size=200)
     with threadpool_limits(limits=1, user_api="blas"):
         assert all(i["num_threads"] == 1 for i in _scipy_openblas())

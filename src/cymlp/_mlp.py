@@ -19,7 +19,13 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    _fit_context,
+    is_classifier,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
@@ -369,7 +375,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         the per-epoch lists. Those are copied; the rest is kept by reference
         (cheap: one copy of the parameters, nothing per layer or per label).
         """
-        params = set(self.get_params(deep=False))
+        params = self._param_names()
         snap = {}
         for k, v in self.__dict__.items():
             if k in params:
@@ -397,7 +403,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     def _restore(self, snapshot):
         snapshot = dict(snapshot)
         saved, rng = snapshot.pop(_SNAPSHOT_EXTRA)
-        params = set(self.get_params(deep=False))
+        params = self._param_names()
         for k in [k for k in self.__dict__ if k not in params]:
             del self.__dict__[k]
         self.__dict__.update(snapshot)
@@ -406,11 +412,22 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         if rng is not None:
             rng[0].set_state(rng[1])
 
-    def _fit_atomic(self, X, y, sample_weight, incremental):
-        """Run _fit; if it raises, leave the estimator exactly as it was."""
-        self._validate_params()
+    @classmethod
+    def _param_names(cls):
+        """The constructor's parameter names (cached: get_params inspects)."""
+        names = cls.__dict__.get("_cymlp_param_names")
+        if names is None:
+            names = frozenset(cls._get_param_names())
+            cls._cymlp_param_names = names
+        return names
+
+    def _fit_atomic(self, X, y, sample_weight, incremental, before=None):
+        """Run ``before()`` then _fit; if either raises, leave the estimator
+        exactly as it was."""
         snapshot = self._snapshot()
         try:
+            if before is not None:
+                before()
             return self._fit(X, y, sample_weight=sample_weight, incremental=incremental)
         except BaseException:
             self._restore(snapshot)
@@ -709,6 +726,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
@@ -985,6 +1003,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
 
     @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single iteration over the given data.
 
@@ -1005,19 +1024,17 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
-        self._validate_params()
-        snapshot = self._snapshot()
-        try:
+
+        def first_call_labels():
             if _check_partial_fit_first_call(self, classes):
                 self._label_binarizer = LabelBinarizer()
                 if type_of_target(y).startswith("multilabel"):
                     self._label_binarizer.fit(y)
                 else:
                     self._label_binarizer.fit(classes)
-            return self._fit(X, y, sample_weight=sample_weight, incremental=True)
-        except BaseException:
-            self._restore(snapshot)
-            raise
+
+        return self._fit_atomic(X, y, sample_weight, incremental=True,
+                                before=first_call_labels)
 
     def predict_log_proba(self, X):
         """Return the log of probability estimates.
@@ -1188,6 +1205,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return X, y
 
     @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single iteration over the given data.
 

@@ -22,6 +22,12 @@
 #                dir (so the source tree is not imported); `python -m cymlp`
 #   sdist-tests  `pip install <sdist>[test]` alone in another fresh venv
 #                (compiles the extensions), then the tests but SDIST_IGNORE
+#   oldest-deps  what tests.yml's oldest-deps job does: CPython 3.10 (the
+#                oldest supported), the sdist installed with numpy, scipy and
+#                scikit-learn pinned to the lower bounds, the whole suite.
+#                Also what every cp310 wheel meets in cibuildwheel, since
+#                scikit-learn 1.8+ needs Python 3.11. SKIP (not a failure)
+#                when no python3.10 is found; set PYTHON_OLDEST to point at one.
 #
 # Environment: PYTHON (default python3), WHEEL_BUDGET_S (120), KEEP_WORKDIR=1 to
 # keep the temp dir, CHECKS="tools identifiers" to run a subset (a check whose
@@ -31,6 +37,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PYTHON=${PYTHON:-python3}
+PYTHON_OLDEST=${PYTHON_OLDEST:-python3.10}
 WHEEL_BUDGET_S=${WHEEL_BUDGET_S:-120}
 # Test files (relative to tests/) left out of the run against the sdist install.
 # DECISION, measured here (2 cores, machine shared): the whole suite (~900
@@ -93,6 +100,7 @@ pytest_summary() { grep -E '^=*.* (passed|failed|error)' "$1" | tail -n 1 | tr -
 
 NPASS=0
 NFAIL=0
+NSKIP=0
 SUMMARY=()
 run_check() {  # run_check NAME: runs check_NAME in a subshell with errexit on
     CHECK=$1
@@ -105,9 +113,13 @@ run_check() {  # run_check NAME: runs check_NAME in a subshell with errexit on
     [[ -f $WORK/detail.$CHECK ]] && detail_text=$(<"$WORK/detail.$CHECK")
     if [[ $rc == 0 ]]; then
         status=PASS; NPASS=$((NPASS + 1)); touch "$WORK/ok.$CHECK"
+    elif [[ $rc == 77 ]]; then
+        status=SKIP; NSKIP=$((NSKIP + 1))
     else
         status=FAIL; NFAIL=$((NFAIL + 1))
-        echo "    last lines of $CHECK.log:"; tail -n 40 "$LOGS/$CHECK.log" | sed 's/^/    | /'
+        # (the grep drops pip's notes about this machine's extra local indexes)
+        echo "    last lines of $CHECK.log:"
+        grep -v "^WARNING: Location '.*' is ignored" "$LOGS/$CHECK.log" | tail -n 40 | sed 's/^/    | /'
     fi
     line=$(printf '%s  %-12s %4ss  %s' "$status" "$CHECK" "$((SECONDS - t0))" "$detail_text")
     echo "$line"
@@ -279,7 +291,7 @@ PY
 }
 
 # A venv outside the source tree, tested from an empty temp dir.
-fresh_venv() { "$PYTHON" -m venv "$1"; "$1/bin/python" -m pip install --quiet --upgrade pip; }
+fresh_venv() { "${2:-$PYTHON}" -m venv "$1"; "$1/bin/python" -m pip install --quiet --upgrade pip; }
 assert_installed_copy() {  # cymlp must be imported from the venv, not from $REPO
     local venv=$1 where
     where=$(cd "$WORK/run" && "$venv/bin/python" -c 'import cymlp, cymlp._train as t; print(cymlp.__file__); print(t.__file__)')
@@ -329,14 +341,46 @@ check_sdist_tests() {
     detail "installed from the sdist alone (compiled) in ${t_install} s; $label: $summary"
 }
 
+oldest_python() {  # a working CPython 3.10: PYTHON_OLDEST, else a pyenv install
+    local c
+    for c in "$PYTHON_OLDEST" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.10*/bin/python3.10; do
+        c=$(command -v "$c" 2>/dev/null) || continue
+        if "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
+            echo "$c"; return 0
+        fi
+    done
+    return 1
+}
+
+check_oldest_deps() {
+    needs sdist bounds
+    local sdist venv=$WORK/venv-oldest py summary
+    py=$(oldest_python) || { detail "no CPython 3.10 found ('$PYTHON_OLDEST', pyenv); set PYTHON_OLDEST"; return 77; }
+    sdist=$(one "$DIST/cymlp-*.tar.gz")
+    # The pins come from tests.yml's oldest-deps job (== pyproject's lower
+    # bounds, see the bounds check), so this is the job CI will run.
+    grep -oE '\b(numpy|scipy|scikit-learn)==[0-9.]+' "$REPO/.github/workflows/tests.yml" | sort -u >"$WORK/oldest.txt"
+    cat "$WORK/oldest.txt"
+    detail "pip install -c <oldest pins> <sdist>[test] on $("$py" --version) failed"
+    fresh_venv "$venv" "$py"
+    "$venv/bin/python" -m pip install --quiet -c "$WORK/oldest.txt" "${sdist}[test]"
+    "$venv/bin/python" -m pip list 2>/dev/null | grep -E '^(numpy|scipy|scikit-learn|pandas) '
+    mkdir -p "$WORK/run"
+    assert_installed_copy "$venv"
+    detail "test suite failed on $("$py" --version) with $(tr '\n' ' ' <"$WORK/oldest.txt")"
+    (cd "$WORK/run" && "$venv/bin/python" -m pytest "$WORK/src/tests" -q -p no:cacheprovider) | tee "$WORK/oldest-pytest.txt"
+    summary=$(pytest_summary "$WORK/oldest-pytest.txt")
+    detail "$("$py" --version), $(tr '\n' ' ' <"$WORK/oldest.txt")from the sdist: $summary"
+}
+
 # --- main --------------------------------------------------------------------
 echo "cymlp packaging checks: repo $REPO, $("$PYTHON" --version 2>&1), workdir $WORK"
 T0=$SECONDS
-for c in ${CHECKS:-tools workflows zizmor identifiers bounds sdist wheel auditwheel wheel-tests sdist-tests}; do
+for c in ${CHECKS:-tools workflows zizmor identifiers bounds sdist wheel auditwheel wheel-tests sdist-tests oldest-deps}; do
     run_check "$c"
 done
 echo
 echo "=== cymlp packaging summary ($((SECONDS - T0)) s) ==="
 printf '%s\n' "${SUMMARY[@]}"
-echo "wheels.sh: $NPASS passed, $NFAIL failed"
+echo "wheels.sh: $NPASS passed, $NFAIL failed, $NSKIP skipped"
 [[ $NFAIL == 0 ]]

@@ -29,6 +29,11 @@ directives = {
 class BuildExt(build_ext):
     """Per-compiler optimisation flags; never -march=native (wheels must run anywhere)."""
 
+    def finalize_options(self):
+        super().finalize_options()
+        if self.parallel is None:
+            self.parallel = os.cpu_count() or 1   # the modules compile independently
+
     def build_extensions(self):
         if self.compiler.compiler_type == "msvc":
             flags = ["/O2", "/fp:precise"]

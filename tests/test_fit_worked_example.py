@@ -73,7 +73,9 @@ def test_classifier_one_step_two_samples_momentum():
         warnings.simplefilter("ignore", ConvergenceWarning)
         _one_step(est, X, y, [W1, W2], [b1, b2])
 
-    sig = lambda z: 1 / (1 + np.exp(-z))
+    def sig(z):
+        return 1 / (1 + np.exp(-z))
+
     a1 = sig(X @ W1 + b1)
     p = sig(a1 @ W2 + b2)
     d2 = p - y[:, None]

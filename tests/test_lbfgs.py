@@ -73,9 +73,11 @@ def test_max_iter_max_fun_tol_and_warning(limit):
         assert cy_warn == [] and cy.n_iter_ < 500
     else:
         assert [c for c, _ in cy_warn] == [ConvergenceWarning]
-        stop = "ITERATIONS REACHED LIMIT" if "max_iter" in limit else "F,G EVALUATIONS EXCEEDS LIMIT"
+        # scipy >= 1.15 words it "... F,G EVALUATIONS EXCEEDS LIMIT", older
+        # releases "... f AND g EVALUATIONS EXCEEDS LIMIT"
+        stop = "ITERATIONS REACHED LIMIT" if "max_iter" in limit else "EVALUATIONS EXCEEDS LIMIT"
         assert cy_warn[0][1].startswith(f"lbfgs failed to converge after {cy.n_iter_} iteration(s)")
-        assert stop in cy_warn[0][1]
+        assert stop in cy_warn[0][1].upper()
     assert cy.n_iter_ == sk.n_iter_
     assert cy.loss_ == pytest.approx(sk.loss_, rel=1e-6)
     assert_same_model(sk, cy)

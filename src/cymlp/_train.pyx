@@ -600,6 +600,8 @@ def loss_and_gradient(Network net, Workspace ws, X, const floating[:, ::1] Y,
         x = &Xd[0, 0]
     if sample_weight is not None:
         sw = sample_weight
+        if sw.shape[0] != n:
+            raise ValueError("sample_weight of the wrong length")
         swp = &sw[0]
     _layout(&lay, net, units, coef_off, bias_off, act_off)
     step.rule = GRADIENT_ONLY
@@ -646,6 +648,8 @@ def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
     cdef const floating* x = NULL
     if _n_cols(X) != units[0] or out.shape[0] != n or out.shape[1] != units[L]:
         raise ValueError("X or out does not match the network")
+    if params.shape[0] != net.n_params:
+        raise ValueError("parameter buffer of the wrong size")
     if n == 0:
         return
     sp = _csr_rows(X, np.asarray(params).dtype, &spb)

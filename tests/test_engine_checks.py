@@ -1,5 +1,6 @@
-"""The engine's CSR view checks the structure once, so its nogil kernels can
-trust it: malformed arrays are refused with a ValueError, never read."""
+"""The engine checks its inputs at each entry point (and a CSR once, at
+construction), so its nogil kernels can trust them: malformed input is refused
+with a ValueError, never read."""
 
 import numpy as np
 import pytest
@@ -46,3 +47,17 @@ def test_valid_csr_predicts_like_dense():
     _train.predict(net, X, params, a)
     _train.predict(net, dense, params, b)
     np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+def test_engine_entry_points_check_their_buffers():
+    """The engine is safe on its own, not only behind the estimators."""
+    net = _train.Network([3, 2, 1], "relu", "squared_error", "identity")
+    ws = _train.Workspace(net, 4, np.float64)
+    X, Y = np.ones((4, 3)), np.ones((4, 1))
+    params, grads = np.zeros(net.n_params), np.zeros(net.n_params)
+    with pytest.raises(ValueError, match="sample_weight of the wrong length"):
+        _train.loss_and_gradient(net, ws, X, Y, np.ones(3), params, grads, 0.0)
+    with pytest.raises(ValueError, match="parameter buffer of the wrong size"):
+        _train.predict(net, X, np.zeros(net.n_params - 1), np.empty((4, 1)))
+    with pytest.raises(ValueError, match="parameter buffer of the wrong size"):
+        _train.loss_and_gradient(net, ws, X, Y, None, params[:-1], grads[:-1], 0.0)

@@ -73,9 +73,9 @@ def _forward(params, units, X, hidden, out):
     (the derivative's kink, where float rounding may legitimately flip it)."""
     W, b = _unpack(params, units)
     acts, kink = [X], np.inf
-    for l in range(len(W)):
-        z = acts[-1] @ W[l] + b[l]
-        if l < len(W) - 1:
+    for k in range(len(W)):
+        z = acts[-1] @ W[k] + b[k]
+        if k < len(W) - 1:
             if hidden == "relu" and z.size:
                 kink = min(kink, np.abs(z).min())
             acts.append(_act(hidden, z))
@@ -106,11 +106,11 @@ def _loss_grad(params, units, X, Y, sw, hidden, loss, out, alpha, eps):
     value += 0.5 * alpha * sum((Wl**2).sum() for Wl in W) / n
     delta = (acts[-1] - Y) * w[:, None]
     gW, gb = [None] * len(W), [None] * len(W)
-    for l in range(len(W) - 1, -1, -1):
-        gW[l] = (acts[l].T @ delta + alpha * W[l]) / n
-        gb[l] = delta.sum(axis=0) / n
-        if l:
-            delta = (delta @ W[l].T) * _deriv(hidden, acts[l])
+    for k in range(len(W) - 1, -1, -1):
+        gW[k] = (acts[k].T @ delta + alpha * W[k]) / n
+        gb[k] = delta.sum(axis=0) / n
+        if k:
+            delta = (delta @ W[k].T) * _deriv(hidden, acts[k])
     grad = np.concatenate([g.ravel() for g in gW + gb])
     return value, grad, kink
 

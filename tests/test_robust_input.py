@@ -232,7 +232,9 @@ def test_batch_size_larger_than_data_warns_and_clips(kind):
         big = _quiet(ours(batch_size=1000, **kw).fit, X, y)
     with pytest.warns(UserWarning) as sk_rec:
         _quiet(theirs(batch_size=1000, **kw).fit, X, y)
-    msgs = lambda r: sorted(str(w.message) for w in r if w.category is UserWarning)
+    def msgs(r):
+        return sorted(str(w.message) for w in r if w.category is UserWarning)
+
     assert msgs(rec) == msgs(sk_rec)
     assert_same_model(big, _quiet(ours(batch_size=30, **kw).fit, X, y))
 

@@ -254,3 +254,17 @@ def test_iris_lbfgs_matches_sklearn():
     assert cy.loss_ == pytest.approx(sk.loss_, rel=1e-6)
     _assert_same_model(sk, cy, dict(rtol=1e-5, atol=1e-8))
     assert not hasattr(cy, "loss_curve_")
+
+
+def test_partial_fit_keeps_the_optimizer_settings_it_was_built_with(data):
+    """As scikit-learn's optimizer objects: set_params between partial_fit calls
+    changes alpha (read per batch) but not the optimizer's momentum."""
+    X, y = data
+    classes = np.unique(y)
+    params = dict(hidden_layer_sizes=(10,), solver="sgd", momentum=0.0, random_state=0)
+    sk, cy = SkMLPClassifier(**params), MLPClassifier(**params)
+    for est in (sk, cy):
+        est.partial_fit(X, y, classes=classes)
+        est.set_params(momentum=0.9, alpha=0.01)
+        est.partial_fit(X, y)
+    _assert_same_model(sk, cy)

@@ -632,13 +632,15 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     grads,
                     opt.state1,
                     opt.state2,
-                    self.solver,
-                    opt.learning_rate_init if self.solver == "adam" else opt.learning_rate,
-                    float(self.momentum) if self.solver == "sgd" else 0.0,
-                    bool(self.nesterovs_momentum),
-                    float(self.beta_1),
-                    float(self.beta_2),
-                    float(self.epsilon),
+                    # the optimizer's own settings, fixed when it was built (as
+                    # scikit-learn's optimizer objects keep theirs)
+                    opt.solver,
+                    opt.learning_rate_init if opt.solver == "adam" else opt.learning_rate,
+                    float(opt.momentum) if opt.solver == "sgd" else 0.0,
+                    bool(opt.nesterov),
+                    float(opt.beta_1),
+                    float(opt.beta_2),
+                    float(opt.epsilon),
                     float(self.alpha),
                     opt.t,
                 )
@@ -650,11 +652,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                         "learning_rate_init), or the input data may contain large "
                         "values and need to be preprocessed."
                     )
-                if self.solver == "adam":
+                if opt.solver == "adam":
                     opt.learning_rate = float(
                         opt.learning_rate_init
-                        * np.sqrt(1 - self.beta_2**opt.t)
-                        / (1 - self.beta_1**opt.t)
+                        * np.sqrt(1 - opt.beta_2**opt.t)
+                        / (1 - opt.beta_1**opt.t)
                     )
                 self.n_iter_ += 1
                 self.loss_ = accumulated_loss / n_samples

@@ -148,6 +148,23 @@ def blas_info():
     return out
 
 
+def git_state():
+    """Commit of the checkout benchmarked, and whether src/ differs from it."""
+    import subprocess
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--", "src"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if not head:
+        return None
+    return head + (" (src/ has uncommitted changes)" if dirty else "")
+
+
 def machine_info(torch_impl=None):
     import scipy
     import sklearn
@@ -174,6 +191,7 @@ def machine_info(torch_impl=None):
            if k.startswith(("OPENBLAS", "OMP_", "MKL_", "GOTO"))}
     info["env"] = env
     info["blas"] = blas_info()
+    info["git"] = git_state()
     try:
         info["loadavg_start"] = os.getloadavg()
     except OSError:

@@ -97,6 +97,8 @@ def machine_lines(info):
     if torch != "not installed":
         torch = "%s (%s, %s threads by default)" % (torch, info.get("torch_blas"),
                                                      info.get("torch_threads"))
+    if info.get("git"):
+        lines.append("cymlp checkout: %s" % info["git"])
     lines.append("Versions: cymlp %s, scikit-learn %s, numpy %s, scipy %s, torch %s" % (
         info.get("cymlp"), info["sklearn"], info["numpy"], info["scipy"], torch))
     for b in info["blas"]:
@@ -140,7 +142,7 @@ def progress_line(rows, seconds):
 # ------------------------------------------------------------------ report
 
 
-def _sections(rows, md):
+def _sections(rows, md, quick=False):
     out = []
     core = [r for r in rows if r["section"] == "core"]
     if core:
@@ -233,7 +235,9 @@ def _sections(rows, md):
                 val, tg = fx(r["speedup_vs_sequential"]), "≥ 1.6×"
             body.append([what, r["dtype"], r.get("threads", ""), val, tg, r["status"]])
         n_pass = sum(r["status"] == "PASS" for r in targets)
-        out.append(("Targets: %d PASS, %d MISS" % (n_pass, len(targets) - n_pass),
+        out.append(("Targets: %d PASS, %d MISS%s" % (
+                        n_pass, len(targets) - n_pass,
+                        " (quick run: reduced sizes, indicative only)" if quick else ""),
                     table(["Target", "dtype", "BLAS thr", "cymlp", "Goal", ""], body, md)))
     return out
 
@@ -258,7 +262,7 @@ def _header(info):
 def text(info, rows):
     out = ["cymlp benchmark, %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), ""]
     out += _header(info)
-    for title, body in _sections(rows, md=False):
+    for title, body in _sections(rows, md=False, quick=info.get("quick")):
         out += ["", "== %s ==" % title, body]
     return "\n".join(out)
 
@@ -266,6 +270,6 @@ def text(info, rows):
 def markdown(info, rows):
     out = ["## cymlp benchmark (%s)" % datetime.datetime.now().strftime("%Y-%m-%d"), ""]
     out += ["- " + line for line in _header(info)]
-    for title, body in _sections(rows, md=True):
+    for title, body in _sections(rows, md=True, quick=info.get("quick")):
         out += ["", "### %s" % title, "", body]
     return "\n".join(out)

@@ -259,8 +259,12 @@ def _header(info):
     return lines
 
 
+def _date(info):
+    return info.get("date") or datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+
+
 def text(info, rows):
-    out = ["cymlp benchmark, %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), ""]
+    out = ["cymlp benchmark, %s" % _date(info), ""]
     out += _header(info)
     for title, body in _sections(rows, md=False, quick=info.get("quick")):
         out += ["", "== %s ==" % title, body]
@@ -268,7 +272,7 @@ def text(info, rows):
 
 
 def markdown(info, rows):
-    out = ["## cymlp benchmark (%s)" % datetime.datetime.now().strftime("%Y-%m-%d"), ""]
+    out = ["## cymlp benchmark (%s)" % _date(info), ""]
     out += ["- " + line for line in _header(info)]
     for title, body in _sections(rows, md=True, quick=info.get("quick")):
         out += ["", "### %s" % title, "", body]

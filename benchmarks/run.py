@@ -423,6 +423,8 @@ def parse_args(argv=None):
                    help="with --wait-idle: re-measure a disturbed block up to N times (default 2)")
     p.add_argument("--markdown", action="store_true", help="print the report as Markdown")
     p.add_argument("--json", metavar="PATH", help="also write every measurement to PATH")
+    p.add_argument("--from-json", metavar="PATH",
+                   help="measure nothing: print the report of a run saved with --json")
     args = p.parse_args(argv)
     if args.quick:
         args.reps = args.reps or 1
@@ -474,11 +476,18 @@ def block(args, measure):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.from_json:
+        with open(args.from_json) as f:
+            saved = json.load(f)
+        render = _report.markdown if args.markdown else _report.text
+        print(render(saved["machine"], saved["rows"]))
+        return 0
     warnings.simplefilter("ignore")   # ConvergenceWarning of max_iter fits, etc.
     t_start = time.perf_counter()
     impls = _impls.all_impls()
     torch_impl = next(i for i in impls if i.name == "torch")
     info = _measure.machine_info(torch_impl)
+    info["date"] = time.strftime("%Y-%m-%d %H:%M")
     info["reps"] = args.reps
     info["quick"] = args.quick
     for line in _report.machine_lines(info):

@@ -77,13 +77,16 @@ class ForeignLoad:
 # ---------------------------------------------------------------- interleaved runs
 
 
-def interleaved(runners, reps, warmups=None, on_result=None):
+def interleaved(runners, reps, warmups=None, on_result=None, errors=None):
     """Time every runner ``reps`` times, round-robin, the starting runner
     rotating each repetition.
 
     runners : dict name -> callable() returning (seconds, payload)
     warmups : dict name -> callable() run once each, untimed, before measuring
     on_result : callable(name, payload) keeping what it wants of the last run
+    errors : dict or None
+        If given, a runner that raises is recorded there ("Type: message") and
+        dropped; otherwise the exception propagates.
 
     Returns dict name -> list of seconds (in repetition order).
     """
@@ -96,8 +99,17 @@ def interleaved(runners, reps, warmups=None, on_result=None):
     for r in range(reps):
         k = r % len(names)
         for name in names[k:] + names[:k]:
+            if name not in times:
+                continue
             gc.collect()
-            t, payload = runners[name]()
+            try:
+                t, payload = runners[name]()
+            except Exception as exc:   # noqa: BLE001
+                if errors is None:
+                    raise
+                errors[name] = "%s: %s" % (type(exc).__name__, exc)
+                del times[name]
+                continue
             times[name].append(t)
             if on_result is not None:
                 on_result(name, payload)

@@ -110,7 +110,7 @@ def machine_lines(info):
     la = info.get("loadavg_start")
     if la:
         lines.append("Load average at start: %.2f %.2f %.2f%s" % (
-            la[0], la[1], la[2], "" if la[0] < 0.5 else
+            la[0], la[1], la[2], "" if la[0] < 1.0 else
             "  (the machine is busy: timings will be noisy)"))
     return lines
 
@@ -217,6 +217,12 @@ def _sections(rows, md, quick=False):
                     "thread: two Python threads vs one after the other",
                     table(["dtype", "Samples", "Mode", "Median", "Min–max",
                            "Speedup", "Target", "Other CPU", "Error"], body, md)))
+    errs = [r for r in rows if r.get("error") and r["error"] != "not installed"]
+    if errs:
+        body = [[r["workload"], r.get("case", ""), r.get("dtype", ""), r.get("threads", ""),
+                 r["impl"], r["error"]] for r in errs]
+        out.append(("Errors", table(["Workload", "Case", "dtype", "BLAS thr", "Impl", "Error"],
+                                    body, md)))
     targets = [r for r in rows if "status" in r]
     if targets:
         body = []

@@ -134,7 +134,8 @@ def measure_core(case, dtype, nthreads, impls, reps):
         times = {}
         if runners:
             times = _measure.interleaved(
-                runners, reps, on_result=lambda name, model: last.__setitem__(name, model))
+                runners, reps, on_result=lambda name, model: last.__setitem__(name, model),
+                errors=errors)
     rows = []
     gemm_med = None
     if "gemm-only" in times:
@@ -454,6 +455,20 @@ def idle(args):
                 waited, "?" if load is None else "%.2f" % load))
 
 
+def _guarded(name, dtype, threads, fn):
+    """An extra that fails (e.g. cymlp raising) becomes an error row, not a crash."""
+    def run():
+        try:
+            return fn()
+        except Exception as exc:   # noqa: BLE001
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+            return [dict(section="error", workload=name, case="", dtype=dtype, threads=threads,
+                         impl="cymlp", error="%s: %s" % (type(exc).__name__, exc))]
+    return run
+
+
 def block(args, measure):
     """Run one measurement block; with --wait-idle, wait for idle CPUs first
     and measure again (up to --retries times) when other processes took more
@@ -514,10 +529,11 @@ def main(argv=None):
             for name, fn in (("opt", extra_opt), ("predict", extra_predict),
                              ("scaling", extra_scaling)):
                 if name in extras:
-                    rows += block(args, lambda: fn(args, dtype, nt, impls))
+                    rows += block(args, _guarded(name, dtype, nt,
+                                                 lambda: fn(args, dtype, nt, impls)))
         for name, fn in (("memory", extra_memory), ("threads", extra_threads)):
             if name in extras:
-                rows += block(args, lambda: fn(args, dtype, impls))
+                rows += block(args, _guarded(name, dtype, "-", lambda: fn(args, dtype, impls)))
     try:
         info["loadavg_end"] = os.getloadavg()
     except OSError:

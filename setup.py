@@ -27,7 +27,8 @@ directives = {
 
 
 class BuildExt(build_ext):
-    """Per-compiler optimisation flags; never -march=native (wheels must run anywhere)."""
+    """Per-compiler optimisation flags, never tuned to the build machine's CPU (wheels
+    must run on any CPU of their platform; see _optimizers.pyx for the SIMD variants)."""
 
     def finalize_options(self):
         super().finalize_options()

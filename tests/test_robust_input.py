@@ -302,7 +302,8 @@ def test_blas_limit_checked_before_the_engine(monkeypatch, shape, solver):
 
 
 def test_fake_limit_refuses_layers_before_the_engine(monkeypatch, engine_forbidden):
-    monkeypatch.setattr(_mlp, "_INT32_MAX", 25)
+    # the layer-size limit is the engine module's own (_train.check_layer_units)
+    monkeypatch.setattr(_train, "_INT32_MAX", 25)
     with pytest.raises(ValueError, match="32-bit"):
         MLPClassifier(hidden_layer_sizes=(7,)).fit(X[:20], Y[:20])  # a 4 x 7 matrix
 

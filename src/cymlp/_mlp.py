@@ -57,18 +57,6 @@ def _check_blas_dims(n_samples, n_features):
         )
 
 
-def _check_layer_units(layer_units):
-    """Refuse networks the 32-bit BLAS cannot address, before allocating them."""
-    units = [int(u) for u in layer_units]
-    for fan_in, fan_out in zip(units[:-1], units[1:]):
-        if max(fan_in, fan_out) > _INT32_MAX or fan_in * fan_out > _INT32_MAX:
-            raise ValueError(
-                f"The network's layer sizes {units} need a {fan_in} x {fan_out} "
-                "weight matrix; cymlp's BLAS uses 32-bit sizes, so every layer "
-                "size and every weight matrix must stay below 2**31 entries."
-            )
-
-
 def _engine_input(X, dtype):
     """X as the engine reads it: a C-contiguous array, or the CSR arrays of a
     sparse matrix (CSC is re-indexed to CSR; nothing is densified)."""
@@ -455,7 +443,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             y = y.reshape((-1, 1))
         self.n_outputs_ = y.shape[1]
         layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
-        _check_layer_units(layer_units)
+        _train.check_layer_units(layer_units)
 
         self._random_state = check_random_state(self.random_state)
         if first_pass:

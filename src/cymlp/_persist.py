@@ -380,7 +380,8 @@ def _load(f):
     f.seek(0, os.SEEK_END)
     size = f.tell()
     f.seek(0)
-    from cymlp._mlp import _Optimizer, _check_layer_units
+    from cymlp import _train
+    from cymlp._mlp import _Optimizer
 
     with zipfile.ZipFile(f) as zf:
         present = _read_members(zf, size)
@@ -438,7 +439,7 @@ def _load(f):
             isinstance(u, int) and not isinstance(u, bool) and u >= 1 for u in units
         ):
             _bad(f"layer_units {units!r} must be at least 2 positive integers")
-        _check_layer_units(units)
+        _train.check_layer_units(units)
         attrs = _field(header, "attributes", dict)
         for k in _INTS:
             v = _field(attrs, k, int, "attributes")

@@ -44,9 +44,22 @@ cdef enum:
     SGD_MOMENTUM = 2
     ADAM = 3
 
-SOLVER_CODES = {"sgd": SGD_MOMENTUM, "adam": ADAM}
-
 _INT32_MAX = 2 ** 31 - 1
+
+
+@cython.wraparound(True)
+def check_layer_units(layer_units):
+    """Refuse networks the 32-bit BLAS cannot address (the facade calls this
+    before allocating anything); return the sizes as a list of int."""
+    units = [int(u) for u in layer_units]
+    for fan_in, fan_out in zip(units[:-1], units[1:]):
+        if max(fan_in, fan_out) > _INT32_MAX or fan_in * fan_out > _INT32_MAX:
+            raise ValueError(
+                f"The network's layer sizes {units} need a {fan_in} x {fan_out} "
+                "weight matrix; cymlp's BLAS uses 32-bit sizes, so every layer "
+                "size and every weight matrix must stay below 2**31 entries."
+            )
+    return units
 
 
 cdef struct Layout:
@@ -95,16 +108,7 @@ cdef class Network:
 
     @cython.wraparound(True)
     def __init__(self, layer_units, activation, loss, out_activation):
-        units = [int(u) for u in layer_units]
-        if any(u > _INT32_MAX for u in units):
-            raise ValueError(
-                "Layer sizes and the number of features must stay below 2**31 "
-                "(the BLAS uses 32-bit sizes); got %r." % (units,))
-        for fi, fo in zip(units[:-1], units[1:]):
-            if fi * fo > _INT32_MAX:
-                raise ValueError(
-                    "A weight matrix of %d x %d has more than 2**31 - 1 entries, "
-                    "beyond the 32-bit BLAS limit." % (fi, fo))
+        units = check_layer_units(layer_units)
         self.units = np.asarray(units, dtype=np.intc)
         sizes = [fi * fo for fi, fo in zip(units[:-1], units[1:])]
         self.coef_off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)[:-1]

@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import assert_all_finite, check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -69,6 +69,41 @@ def _engine_input(X, dtype):
             X.shape,
         )
     return np.ascontiguousarray(X, dtype=dtype)
+
+
+class _DeferredXCheck:
+    """scikit-learn's NaN / infinity check of a dense X, left to the engine.
+
+    scikit-learn scans X for non-finite values before anything else; on a
+    large X that pass costs as much as a fast epoch's worth of reading X. When
+    the engine reads every row anyway (the first shuffled epoch's gather, or
+    predict's chunks), it checks the values it copies instead, and ``X`` is
+    set to None once it has. Until then, anything that fails or warns first
+    asks ``error()`` / ``now()``, which run scikit-learn's own check on ``X``,
+    so its error (with its exact message) still comes first.
+    """
+
+    def __init__(self, estimator):
+        self.estimator_name = type(estimator).__name__
+        self.X = None
+
+    def error(self):
+        """scikit-learn's error for a non-finite ``X``, or None; ``X`` counts as
+        checked afterwards."""
+        X, self.X = self.X, None
+        if X is None:
+            return None
+        try:
+            assert_all_finite(X, input_name="X", estimator_name=self.estimator_name)
+        except ValueError as exc:
+            return exc
+        return None
+
+    def now(self):
+        """Check ``X`` now (before a warning or a conversion)."""
+        err = self.error()
+        if err is not None:
+            raise err
 
 
 class _Optimizer:
@@ -422,6 +457,19 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             raise
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
+        # a dense X trained on shuffled epochs is checked by the first gather
+        x_check = None
+        if self.solver in _STOCHASTIC_SOLVERS and self.shuffle and not self.early_stopping:
+            x_check = _DeferredXCheck(self)
+        try:
+            return self._fit_checked(X, y, sample_weight, incremental, x_check)
+        except BaseException:
+            err = x_check.error() if x_check is not None else None
+            if err is not None:
+                raise err from None
+            raise
+
+    def _fit_checked(self, X, y, sample_weight, incremental, x_check):
         hidden_layer_sizes = self.hidden_layer_sizes
         if not hasattr(hidden_layer_sizes, "__iter__"):
             hidden_layer_sizes = [hidden_layer_sizes]
@@ -434,7 +482,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             not self.warm_start and not incremental
         )
 
-        X, y = self._validate_input(X, y, incremental, reset=first_pass)
+        X, y = self._validate_input(X, y, incremental, reset=first_pass, x_check=x_check)
         n_samples, n_features = X.shape
         _check_blas_dims(n_samples, n_features)
         if sample_weight is not None:
@@ -459,14 +507,17 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         params = self._flat_params()
         if params.dtype != X.dtype:
-            # keep training in the model's dtype (warm start / partial_fit)
+            # keep training in the model's dtype (warm start / partial_fit);
+            # X is checked as given, before the cast
+            if x_check is not None:
+                x_check.now()
             X = X.astype(params.dtype)
             if sample_weight is not None:
                 sample_weight = sample_weight.astype(params.dtype)
         Y = np.ascontiguousarray(y, dtype=params.dtype)
 
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, Y, sample_weight, layer_units, incremental)
+            self._fit_stochastic(X, Y, sample_weight, layer_units, incremental, x_check)
         else:
             self._fit_lbfgs(X, Y, sample_weight, layer_units)
 
@@ -518,7 +569,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.loss_ = float(opt_res.fun)
         params[...] = opt_res.x
 
-    def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental):
+    def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental, x_check=None):
         params = self._flat_params()
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = _Optimizer(
@@ -584,6 +635,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             batch_size = min(200, n_samples)
         else:
             if self.batch_size > n_samples:
+                if x_check is not None:
+                    x_check.now()
                 warnings.warn(
                     "Got `batch_size` less than 1 or larger than "
                     "sample size. It is going to be clipped"
@@ -631,7 +684,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     float(opt.epsilon),
                     float(self.alpha),
                     opt.t,
+                    x_check is not None and x_check.X is not None,
                 )
+                if finite and x_check is not None:
+                    x_check.X = None   # the epoch gathered, and checked, every row
                 if not finite:
                     raise ValueError(
                         "Solver produced non-finite parameter weights: the training "
@@ -684,6 +740,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                         ConvergenceWarning,
                     )
         except KeyboardInterrupt:
+            if x_check is not None:
+                x_check.now()
             warnings.warn("Training interrupted by user.")
 
         if early_stopping:
@@ -745,6 +803,26 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
         save(self, path)
 
+    def _validate_data_deferred(self, X, y, x_check, **kwargs):
+        """``validate_data(self, X, y, **kwargs)``, leaving X's finiteness check
+        to ``x_check`` (see _DeferredXCheck) when it is given."""
+        if x_check is None:
+            return validate_data(self, X, y, **kwargs)
+        try:
+            X, y = validate_data(self, X, y, ensure_all_finite=False, **kwargs)
+        except (ValueError, TypeError):
+            # y was refused: scikit-learn would have refused a non-finite X
+            # first, so ask again with its whole check
+            try:
+                validate_data(self, X, y, **kwargs)
+            except (ValueError, TypeError) as err:
+                raise err from None
+            raise
+        x_check.X = X
+        if sp.issparse(X):
+            x_check.now()   # only the stored values: no gather to ride on
+        return X, y
+
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
             raise AttributeError(
@@ -758,9 +836,17 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X, computed by the engine without the GIL."""
+        x_check = None
         if check_input:
-            # dtype="numeric" as scikit-learn's predict (strings are an error)
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            # dtype="numeric" as scikit-learn's predict (strings are an error);
+            # a dense X is checked for NaN / infinity chunk by chunk in the engine
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                              ensure_all_finite=False)
+            x_check = _DeferredXCheck(self)
+            x_check.X = X
+            if sp.issparse(X):
+                x_check.now()
+                x_check = None
         params = self._flat_params()
         dtype = np.result_type(X.dtype, params.dtype)
         if dtype not in (np.float32, np.float64):
@@ -770,7 +856,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         _check_blas_dims(*X.shape)
         X = _engine_input(X, dtype)
         out = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
-        _train.predict(self._network(), X, params, out)
+        try:
+            _train.predict(self._network(), X, params, out, check_x=x_check is not None)
+        except ValueError:
+            if x_check is not None:
+                x_check.now()
+            raise
         return out
 
     def _score_with_function(self, X, y, sample_weight, score_function):
@@ -926,11 +1017,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             max_fun=max_fun,
         )
 
-    def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
-            self,
+    def _validate_input(self, X, y, incremental, reset, x_check=None):
+        X, y = self._validate_data_deferred(
             X,
             y,
+            x_check,
             accept_sparse=["csr", "csc"],
             multi_output=True,
             dtype=(np.float64, np.float32),
@@ -938,6 +1029,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
+            if x_check is not None:
+                x_check.now()
             y = column_or_1d(y, warn=True)
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer()
@@ -1173,11 +1266,11 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, r2_score)
 
-    def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
-            self,
+    def _validate_input(self, X, y, incremental, reset, x_check=None):
+        X, y = self._validate_data_deferred(
             X,
             y,
+            x_check,
             accept_sparse=["csr", "csc"],
             multi_output=True,
             y_numeric=True,
@@ -1186,6 +1279,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
+            if x_check is not None:
+                x_check.now()
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError(

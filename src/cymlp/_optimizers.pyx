@@ -15,27 +15,20 @@ c) Adam (scikit-learn's AdamOptimizer): m, v moments, and the bias-corrected
 d) Plain SGD (momentum 0) never comes here: the engine folds it into the
    weight-gradient gemm itself (see _train.pyx).
 e) These loops touch every parameter every step, so they are the one place
-   where SIMD width shows against the gemm time. Wheels must run on any CPU
-   (no -march=native), so on GCC + glibc x86-64 each loop is compiled three
-   times (x86-64-v4 / AVX-512, v3 / AVX2, baseline) with ``target_clones``
-   and the loader picks one for the CPU at hand. Elsewhere they are built
-   once for the baseline. The C is written inline below (Cython cannot
-   attach function attributes); the arithmetic order is NumPy's, and
-   contraction into FMA is off (setup.py), so results do not depend on the
-   clone chosen.
+   where SIMD width shows against the gemm time: each is compiled in the
+   SIMD variants of ``_simd.pxd`` (AVX-512, AVX2, baseline, picked at load
+   time). The C is written inline below (Cython cannot attach function
+   attributes); the arithmetic order is NumPy's, and contraction into FMA is
+   off (setup.py), so results do not depend on the variant chosen.
 """
 from cython cimport floating
 
 import numpy as np
 
+from cymlp._simd cimport CYMLP_CLONED  # noqa: F401  (defines CYMLP_CLONES)
+
 cdef extern from *:
     """
-    #if defined(__GNUC__) && __GNUC__ >= 11 && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
-    #define CYMLP_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-    #else
-    #define CYMLP_CLONES
-    #endif
-
     /* SGD with momentum; the gradient is finished on the fly as (g + alpha w) / n. */
     #define CYMLP_SGD(NAME, T)                                                   \
     CYMLP_CLONES static void NAME(T* w, const T* g, T* v, Py_ssize_t n, T lr,    \

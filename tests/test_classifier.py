@@ -81,6 +81,31 @@ def test_hidden_layer_sizes_must_be_positive(data, sizes):
         MLPClassifier(hidden_layer_sizes=sizes).fit(X, y)
 
 
+@pytest.mark.parametrize("fit_on, y", [
+    # fitted on y itself
+    *[(None, y) for y in [
+        np.array([3, 1, 2, 3, 1]), np.array([-3, 7, 7]), np.array([True, False, True]),
+        np.array([0.0, 2.0, 1.0, 2.0]), np.array([5, 9], dtype=np.uint64),
+        np.array([1, 0, 1], dtype=np.int8), np.array(["b", "a", "c"]),
+        np.array(["no", "yes", "no"], dtype=object)]],
+    # partial_fit: fitted on the classes, then y with some of them
+    (np.array([0, 1, 2, 3]), np.array([2, 2, 0])),
+    (np.array([0, 1]), np.array([1, 1, 1])),
+    (np.array([0, 1]), np.array([0.0, 1.0, 0.0])),
+    (np.array([10, 20, 30]), np.array([30], dtype=np.int16)),
+])
+def test_binarize_is_the_label_binarizers_transform(fit_on, y):
+    # the fast path for numeric labels gives LabelBinarizer's own matrix
+    from sklearn.preprocessing import LabelBinarizer
+
+    est = MLPClassifier()
+    est._label_binarizer = LabelBinarizer().fit(y if fit_on is None else fit_on)
+    expected = est._label_binarizer.transform(y).astype(bool)
+    got = est._binarize(y)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+
+
 @pytest.mark.parametrize("labels", [
     np.array(["cat", "dog"]), np.array([-3, 7]), np.array([True, False]),
     np.array(["a", "b", "c"]), np.array([10, 20, 30, 40]),

@@ -1057,8 +1057,23 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 "MLPClassifier needs samples of at least 2 classes, but got only "
                 f"one class: {self.classes_[0]}."
             )
-        y = self._label_binarizer.transform(y).astype(bool)
-        return X, y
+        return X, self._binarize(y)
+
+    def _binarize(self, y):
+        """``self._label_binarizer.transform(y).astype(bool)``; for 1-D numeric
+        labels (all in ``classes_``: checked by the caller) without its second
+        type_of_target pass and int64 detour."""
+        lb = self._label_binarizer
+        classes = lb.classes_
+        if not (lb.y_type_ in ("binary", "multiclass") and y.ndim == 1
+                and y.dtype.kind in "biuf" and classes.dtype.kind in "biuf"):
+            return lb.transform(y).astype(bool)
+        col = np.searchsorted(classes, y)
+        if len(classes) == 2:
+            return (col == 1).reshape(-1, 1)
+        Y = np.zeros((y.shape[0], len(classes)), dtype=bool)
+        Y[np.arange(y.shape[0]), col] = True
+        return Y
 
     def predict(self, X):
         """Predict using the multi-layer perceptron classifier.

@@ -22,6 +22,7 @@ e) These loops touch every parameter every step, so they are the one place
    off (setup.py), so results do not depend on the variant chosen.
 """
 from cython cimport floating
+from libc.math cimport frexp
 
 import numpy as np
 
@@ -29,26 +30,40 @@ from cymlp._simd cimport CYMLP_CLONED  # noqa: F401  (defines CYMLP_CLONES)
 
 cdef extern from *:
     """
-    /* SGD with momentum; the gradient is finished on the fly as (g + alpha w) / n. */
-    #define CYMLP_SGD(NAME, T)                                                   \
-    CYMLP_CLONES static void NAME(T* w, const T* g, T* v, Py_ssize_t n, T lr,    \
-                                  T mom, int nesterov, T alpha, T n_rows) {      \
-        Py_ssize_t i;                                                            \
+    /* The gradient is finished on the fly as (g + alpha w) / n. A division per
+       element is the costliest instruction of these loops, so when 1 / n is
+       exact (n a power of two, as every batch size 2^k and the intercepts'
+       n = 1) it is a multiplication instead, with the same result bit for bit;
+       otherwise it stays a division. Each loop is written once (BODY) and
+       instantiated for both. */
+    #define CYMLP_BY_DIV(x, n, inv) ((x) / (n))
+    #define CYMLP_BY_MUL(x, n, inv) ((x) * (inv))
+    #define CYMLP_SCALED(BODY, T, SQRT)                                          \
+        if (exact_inv) { BODY(CYMLP_BY_MUL, T, SQRT) }                           \
+        else { BODY(CYMLP_BY_DIV, T, SQRT) }
+
+    /* SGD with momentum. */
+    #define CYMLP_SGD_BODY(SCALE, T, SQRT)                                       \
         if (nesterov) {                                                          \
-            for (i = 0; i < n; i++) {                                            \
-                T ge = (g[i] + alpha * w[i]) / n_rows;                           \
+            for (Py_ssize_t i = 0; i < n; i++) {                                 \
+                T ge = SCALE(g[i] + alpha * w[i], n_rows, inv_n);                \
                 T vi = mom * v[i] - lr * ge;                                     \
                 v[i] = vi;                                                       \
                 w[i] += mom * vi - lr * ge;                                      \
             }                                                                    \
         } else {                                                                 \
-            for (i = 0; i < n; i++) {                                            \
-                T ge = (g[i] + alpha * w[i]) / n_rows;                           \
+            for (Py_ssize_t i = 0; i < n; i++) {                                 \
+                T ge = SCALE(g[i] + alpha * w[i], n_rows, inv_n);                \
                 T vi = mom * v[i] - lr * ge;                                     \
                 v[i] = vi;                                                       \
                 w[i] += vi;                                                      \
             }                                                                    \
-        }                                                                        \
+        }
+    #define CYMLP_SGD(NAME, T)                                                   \
+    CYMLP_CLONES static void NAME(T* w, const T* g, T* v, Py_ssize_t n, T lr,    \
+                                  T mom, int nesterov, T alpha, T n_rows,        \
+                                  T inv_n, int exact_inv) {                      \
+        CYMLP_SCALED(CYMLP_SGD_BODY, T, -)                                       \
     }
     CYMLP_SGD(cymlp_sgd_f32, float)
     CYMLP_SGD(cymlp_sgd_f64, double)
@@ -57,43 +72,57 @@ cdef extern from *:
        (scikit-learn under NumPy >= 2 forms this step in float64 for float32
        parameters; a float64 division per parameter would cost 4x the float32
        one, and the results agree to float32 precision either way.) */
-    #define CYMLP_ADAM(NAME, T, SQRT)                                            \
-    CYMLP_CLONES static void NAME(T* w, const T* g, T* m, T* v, Py_ssize_t n,    \
-                                  T lr_t, T b1, T b2, T one_b1, T one_b2,        \
-                                  T eps, T alpha, T n_rows) {                    \
-        Py_ssize_t i;                                                            \
-        for (i = 0; i < n; i++) {                                                \
-            T ge = (g[i] + alpha * w[i]) / n_rows;                               \
+    #define CYMLP_ADAM_BODY(SCALE, T, SQRT)                                      \
+        for (Py_ssize_t i = 0; i < n; i++) {                                     \
+            T ge = SCALE(g[i] + alpha * w[i], n_rows, inv_n);                    \
             T mi = b1 * m[i] + one_b1 * ge;                                      \
             T vi = b2 * v[i] + one_b2 * (ge * ge);                               \
             m[i] = mi;                                                           \
             v[i] = vi;                                                           \
             w[i] += (-lr_t * mi) / (SQRT(vi) + eps);                             \
-        }                                                                        \
+        }
+    #define CYMLP_ADAM(NAME, T, SQRT)                                            \
+    CYMLP_CLONES static void NAME(T* w, const T* g, T* m, T* v, Py_ssize_t n,    \
+                                  T lr_t, T b1, T b2, T one_b1, T one_b2,        \
+                                  T eps, T alpha, T n_rows, T inv_n,             \
+                                  int exact_inv) {                               \
+        CYMLP_SCALED(CYMLP_ADAM_BODY, T, SQRT)                                   \
     }
     CYMLP_ADAM(cymlp_adam_f32, float, sqrtf)
     CYMLP_ADAM(cymlp_adam_f64, double, sqrt)
     """
     void cymlp_sgd_f32(float* w, const float* g, float* v, Py_ssize_t n, float lr,
-                       float mom, int nesterov, float alpha, float n_rows) noexcept nogil
+                       float mom, int nesterov, float alpha, float n_rows, float inv_n,
+                       int exact_inv) noexcept nogil
     void cymlp_sgd_f64(double* w, const double* g, double* v, Py_ssize_t n, double lr,
-                       double mom, int nesterov, double alpha, double n_rows) noexcept nogil
+                       double mom, int nesterov, double alpha, double n_rows, double inv_n,
+                       int exact_inv) noexcept nogil
     void cymlp_adam_f32(float* w, const float* g, float* m, float* v, Py_ssize_t n,
                         float lr_t, float b1, float b2, float one_b1, float one_b2,
-                        float eps, float alpha, float n_rows) noexcept nogil
+                        float eps, float alpha, float n_rows, float inv_n,
+                        int exact_inv) noexcept nogil
     void cymlp_adam_f64(double* w, const double* g, double* m, double* v, Py_ssize_t n,
                         double lr_t, double b1, double b2, double one_b1, double one_b2,
-                        double eps, double alpha, double n_rows) noexcept nogil
+                        double eps, double alpha, double n_rows, double inv_n,
+                        int exact_inv) noexcept nogil
+
+
+cdef inline bint _exact_inverse(double n) noexcept nogil:
+    """1 / n is exact in binary floating point: n is a power of two."""
+    cdef int e
+    return n > 0 and frexp(n, &e) == 0.5
 
 
 cdef void sgd_update(floating* w, const floating* g, floating* v, Py_ssize_t n,
                      floating lr, floating momentum, bint nesterov,
                      floating alpha, floating n_rows) noexcept nogil:
     """w, v (IN/OUT), g (IN): one SGD-with-momentum step over n elements."""
+    cdef floating inv_n = <floating>(1.0 / n_rows)
+    cdef bint exact = _exact_inverse(n_rows)
     if floating is float:
-        cymlp_sgd_f32(w, g, v, n, lr, momentum, nesterov, alpha, n_rows)
+        cymlp_sgd_f32(w, g, v, n, lr, momentum, nesterov, alpha, n_rows, inv_n, exact)
     else:
-        cymlp_sgd_f64(w, g, v, n, lr, momentum, nesterov, alpha, n_rows)
+        cymlp_sgd_f64(w, g, v, n, lr, momentum, nesterov, alpha, n_rows, inv_n, exact)
 
 
 cdef void adam_update(floating* w, const floating* g, floating* m, floating* v,
@@ -103,12 +132,14 @@ cdef void adam_update(floating* w, const floating* g, floating* m, floating* v,
     # 1 - beta formed in double, then rounded, as NumPy does with Python floats
     cdef floating one_b1 = <floating>(1.0 - beta1)
     cdef floating one_b2 = <floating>(1.0 - beta2)
+    cdef floating inv_n = <floating>(1.0 / n_rows)
+    cdef bint exact = _exact_inverse(n_rows)
     if floating is float:
         cymlp_adam_f32(w, g, m, v, n, <float>lr_t, <float>beta1, <float>beta2, one_b1, one_b2,
-                       epsilon, alpha, n_rows)
+                       epsilon, alpha, n_rows, inv_n, exact)
     else:
         cymlp_adam_f64(w, g, m, v, n, lr_t, beta1, beta2, one_b1, one_b2,
-                       epsilon, alpha, n_rows)
+                       epsilon, alpha, n_rows, inv_n, exact)
 
 
 def sgd_step(floating[::1] w, const floating[::1] g, floating[::1] v, double lr,

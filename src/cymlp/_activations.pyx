@@ -8,11 +8,47 @@ b) Derivatives are taken from the activation *output* a = f(z), as
    logistic' = a (1 - a); the backward delta is multiplied in place.
 c) softmax subtracts the row max before exp; logistic and exp never overflow
    into NaN (logistic picks the stable branch by sign).
+d) ReLU, the hidden activation of nearly every network, runs in the SIMD
+   variants of _simd.pxd (bias + ReLU forward, the mask backward): these are
+   the serial passes between the products, which count most when the BLAS
+   runs the products on several threads.
 """
 from cython cimport floating
 from libc.math cimport exp, expf, tanh, tanhf
 
 import numpy as np
+
+from cymlp._simd cimport CYMLP_CLONED  # noqa: F401  (defines CYMLP_CLONES)
+
+cdef extern from *:
+    """
+    /* z <- max(z + b, 0) row by row (NaN -> 0, as the select below); and
+       delta <- a != 0 ? delta : 0, a select rather than a branch (the sign
+       pattern is random: a branch would mispredict half the time). */
+    #define CYMLP_RELU(BIAS_RELU, MASK, T)                                       \
+    CYMLP_CLONES static void BIAS_RELU(T* z, const T* b, Py_ssize_t rows,        \
+                                       Py_ssize_t cols) {                        \
+        for (Py_ssize_t i = 0; i < rows; i++) {                                  \
+            T* row = z + i * cols;                                               \
+            for (Py_ssize_t j = 0; j < cols; j++) {                              \
+                T v = row[j] + b[j];                                             \
+                row[j] = v > 0 ? v : 0;                                          \
+            }                                                                    \
+        }                                                                        \
+    }                                                                            \
+    CYMLP_CLONES static void MASK(const T* a, T* d, Py_ssize_t n) {              \
+        for (Py_ssize_t i = 0; i < n; i++)                                       \
+            d[i] = a[i] != 0 ? d[i] : 0;                                         \
+    }
+    CYMLP_RELU(cymlp_bias_relu_f32, cymlp_relu_mask_f32, float)
+    CYMLP_RELU(cymlp_bias_relu_f64, cymlp_relu_mask_f64, double)
+    """
+    void cymlp_bias_relu_f32(float* z, const float* b, Py_ssize_t rows,
+                             Py_ssize_t cols) noexcept nogil
+    void cymlp_bias_relu_f64(double* z, const double* b, Py_ssize_t rows,
+                             Py_ssize_t cols) noexcept nogil
+    void cymlp_relu_mask_f32(const float* a, float* d, Py_ssize_t n) noexcept nogil
+    void cymlp_relu_mask_f64(const double* a, double* d, Py_ssize_t n) noexcept nogil
 
 ACTIVATION_CODES = {
     "identity": IDENTITY,
@@ -45,14 +81,15 @@ cdef void bias_activation(int kind, floating* z, const floating* bias,
     cdef Py_ssize_t i, j
     cdef floating* row
     cdef floating m, s, v
+    if kind == RELU and bias != NULL:
+        # the common case, in one pass
+        if floating is float:
+            cymlp_bias_relu_f32(z, bias, rows, cols)
+        else:
+            cymlp_bias_relu_f64(z, bias, rows, cols)
+        return
     for i in range(rows):
         row = z + i * cols
-        if kind == RELU and bias != NULL:
-            # the common case, in one pass
-            for j in range(cols):
-                v = row[j] + bias[j]
-                row[j] = v if v > 0 else 0
-            continue
         if bias != NULL:
             for j in range(cols):
                 row[j] += bias[j]
@@ -92,10 +129,10 @@ cdef void multiply_derivative(int kind, const floating* a, floating* delta,
     """delta *= f'(z), with f'(z) expressed through a = f(z), over n elements."""
     cdef Py_ssize_t i
     if kind == RELU:
-        # a select, not a branch: the sign pattern is random, so a branch
-        # mispredicts half the time and this loop would cost a sixth of a gemm
-        for i in range(n):
-            delta[i] = delta[i] if a[i] != 0 else 0
+        if floating is float:
+            cymlp_relu_mask_f32(a, delta, n)
+        else:
+            cymlp_relu_mask_f64(a, delta, n)
     elif kind == TANH:
         for i in range(n):
             delta[i] *= 1 - a[i] * a[i]

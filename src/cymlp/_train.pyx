@@ -90,12 +90,32 @@ cdef extern from *:
     }
     CYMLP_FINITE(cymlp_finite_f32, cymlp_copy_finite_f32, float)
     CYMLP_FINITE(cymlp_finite_f64, cymlp_copy_finite_f64, double)
+
+    /* out[j] = sum_i d[i, j], accumulated row after row (NumPy's axis-0 order),
+       in the SIMD variants: a serial pass between the products. */
+    #define CYMLP_COLSUMS(NAME, T)                                               \
+    CYMLP_CLONES static void NAME(const T* d, Py_ssize_t rows, Py_ssize_t cols,  \
+                                  T* out) {                                      \
+        for (Py_ssize_t j = 0; j < cols; j++)                                    \
+            out[j] = 0;                                                          \
+        for (Py_ssize_t i = 0; i < rows; i++) {                                  \
+            const T* row = d + i * cols;                                         \
+            for (Py_ssize_t j = 0; j < cols; j++)                                \
+                out[j] += row[j];                                                \
+        }                                                                        \
+    }
+    CYMLP_COLSUMS(cymlp_colsums_f32, float)
+    CYMLP_COLSUMS(cymlp_colsums_f64, double)
     """
     void CYMLP_PREFETCH(const void* p) noexcept nogil
     bint cymlp_finite_f32(const float* s, Py_ssize_t n) noexcept nogil
     bint cymlp_finite_f64(const double* s, Py_ssize_t n) noexcept nogil
     bint cymlp_copy_finite_f32(float* d, const float* s, Py_ssize_t n) noexcept nogil
     bint cymlp_copy_finite_f64(double* d, const double* s, Py_ssize_t n) noexcept nogil
+    void cymlp_colsums_f32(const float* d, Py_ssize_t rows, Py_ssize_t cols,
+                           float* out) noexcept nogil
+    void cymlp_colsums_f64(const double* d, Py_ssize_t rows, Py_ssize_t cols,
+                           double* out) noexcept nogil
 
 # Rows the gather prefetches ahead of the one it copies.
 cdef enum:
@@ -333,14 +353,10 @@ cdef double _sq_norm(const Layout* lay, const floating* params) noexcept nogil:
 cdef void _column_sums(const floating* d, Py_ssize_t rows, Py_ssize_t cols,
                        floating* out) noexcept nogil:
     """out[j] = sum_i d[i, j], accumulated row after row (numpy's axis-0 order)."""
-    cdef Py_ssize_t i, j
-    cdef const floating* row
-    for j in range(cols):
-        out[j] = 0
-    for i in range(rows):
-        row = d + i * cols
-        for j in range(cols):
-            out[j] += row[j]
+    if floating is float:
+        cymlp_colsums_f32(d, rows, cols, out)
+    else:
+        cymlp_colsums_f64(d, rows, cols, out)
 
 
 cdef void _backward(const Layout* lay, const Step* step, floating* params,

@@ -121,6 +121,17 @@ def summary(ts):
     return dict(median=statistics.median(ts), min=min(ts), max=max(ts), reps=len(ts))
 
 
+def paired_ratio(num, den):
+    """Median over repetitions of num[r] / den[r].
+
+    ``interleaved`` runs every implementation once per repetition, close
+    together in time, so a ratio within one repetition sees the same state of
+    a shared machine (noisy neighbours slow both); the median of those ratios
+    is steadier than a ratio of medians taken over different moments.
+    """
+    return statistics.median(a / b for a, b in zip(num, den))
+
+
 # ---------------------------------------------------------------- machine
 
 

@@ -259,8 +259,10 @@ def _header(info):
                      info["reps"], " QUICK smoke run: reduced sizes, not for comparison."
                      if info.get("quick") else ""))
     lines.append("Share of gemm-only = gemm-only time / implementation time (1 = the matrix "
-                 "products alone); cymlp speedup = peer time / cymlp time; 'Other CPU' = "
-                 "cores used by other processes during the block.")
+                 "products alone); cymlp speedup = peer time / cymlp time; both, and the "
+                 "optimizers' time vs plain SGD, are medians of the ratios within each "
+                 "repetition (paired, so a slow spell of a shared machine hits both sides); "
+                 "'Other CPU' = cores used by other processes during the block.")
     lines.append("Total benchmark time: %.0f s" % info.get("total_seconds", 0))
     return lines
 

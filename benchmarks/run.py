@@ -137,10 +137,8 @@ def measure_core(case, dtype, nthreads, impls, reps):
                 runners, reps, on_result=lambda name, model: last.__setitem__(name, model),
                 errors=errors)
     rows = []
-    gemm_med = None
-    if "gemm-only" in times:
-        gemm_med = _measure.summary(times["gemm-only"])["median"]
-    cy_med = _measure.summary(times["cymlp"])["median"] if "cymlp" in times else None
+    gemm_ts = times.get("gemm-only")
+    cy_ts = times.get("cymlp")
     for impl in impls:
         row = dict(section="core", workload=case.workload, case=case.label, dtype=dtype,
                    threads=nthreads, impl=impl.name, n=n, epochs=spec.epochs,
@@ -154,11 +152,11 @@ def measure_core(case, dtype, nthreads, impls, reps):
             s = _measure.summary(times[impl.name])
             row.update(times=times[impl.name], **s)
             row["samples_per_s"] = n * spec.epochs / s["median"]
-            if gemm_med:
-                row["share"] = gemm_med / s["median"]
-            if cy_med and impl.name not in ("cymlp", "gemm-only"):
-                row["speedup"] = s["median"] / cy_med
-            if impl.name == "cymlp" and case.target is not None and gemm_med:
+            if gemm_ts:
+                row["share"] = _measure.paired_ratio(gemm_ts, times[impl.name])
+            if cy_ts and impl.name not in ("cymlp", "gemm-only"):
+                row["speedup"] = _measure.paired_ratio(times[impl.name], cy_ts)
+            if impl.name == "cymlp" and case.target is not None and gemm_ts:
                 row["target"] = case.target
                 row["status"] = "PASS" if row["share"] >= case.target else "MISS"
             model = last.get(impl.name)
@@ -213,16 +211,15 @@ def extra_opt(args, dtype, nthreads, impls):
             for name, spec in variants.items()}
     with _measure.threads(nthreads, impls), _measure.ForeignLoad() as load:
         times = _measure.interleaved(runners, args.reps, warmups=warm)
-    g = _measure.summary(times["gemm-only"])["median"]
-    plain = _measure.summary(times["cymlp sgd"])["median"]
+    g, plain = times["gemm-only"], times["cymlp sgd"]
     rows = []
     for name, ts in times.items():
         s = _measure.summary(ts)
         r = _row("opt", workload="opt", case="W2 batch 128", dtype=dtype, threads=nthreads,
                  impl=name, n=n, epochs=1, batch=128, times=ts, foreign_load=load.value,
-                 share=g / s["median"], samples_per_s=n / s["median"], **s)
+                 share=_measure.paired_ratio(g, ts), samples_per_s=n / s["median"], **s)
         if name not in ("gemm-only", "cymlp sgd"):
-            r["overhead"] = s["median"] / plain - 1
+            r["overhead"] = _measure.paired_ratio(ts, plain) - 1
             r["target"] = 0.10
             r["status"] = "PASS" if r["overhead"] <= 0.10 else "MISS"
         rows.append(r)
@@ -268,19 +265,19 @@ def extra_predict(args, dtype, nthreads, impls):
     with _measure.threads(nthreads, impls), _measure.ForeignLoad() as load:
         warm = {k: v for k, v in runners.items()}
         times = _measure.interleaved(runners, args.reps, warmups=warm)
-    g = _measure.summary(times["gemm-only forward"])["median"]
-    cy_med = _measure.summary(times["cymlp predict_proba"])["median"] if "cymlp predict_proba" in times else None
+    g = times["gemm-only forward"]
+    cy_ts = times.get("cymlp predict_proba")
     rows = []
     for name, ts in times.items():
         s = _measure.summary(ts)
         r = _row("predict", workload="predict", case="W2 data, chunk %d" % chunk, dtype=dtype,
                  threads=nthreads, impl=name, n=n, times=ts, foreign_load=load.value,
-                 share=g / s["median"], samples_per_s=n / s["median"], **s)
+                 share=_measure.paired_ratio(g, ts), samples_per_s=n / s["median"], **s)
         if name == "cymlp predict_proba":
             r["target"] = 0.90
             r["status"] = "PASS" if r["share"] >= 0.90 else "MISS"
-        elif cy_med and name != "gemm-only forward":
-            r["speedup"] = s["median"] / cy_med
+        elif cy_ts and name != "gemm-only forward":
+            r["speedup"] = _measure.paired_ratio(ts, cy_ts)
         rows.append(r)
     return rows
 
@@ -380,14 +377,14 @@ def extra_threads(args, dtype, impls):
     with _measure.threads(1, impls), _measure.ForeignLoad() as load:
         times = _measure.interleaved(runners, args.reps,
                                      warmups={"sequential": lambda: fit(specs[0])})
-    seq = _measure.summary(times["sequential"])["median"]
+    seq = times["sequential"]
     rows = []
     for name, ts in times.items():
         s = _measure.summary(ts)
         r = _row("threads", workload="threads", case="2 cymlp fits, W2 batch 128, 1 epoch",
                  dtype=dtype, threads=1, impl=name, n=n, times=ts, foreign_load=load.value, **s)
         if name == "2 threads":
-            r["speedup_vs_sequential"] = seq / s["median"]
+            r["speedup_vs_sequential"] = _measure.paired_ratio(seq, ts)
             r["target"] = 1.6
             r["status"] = "PASS" if r["speedup_vs_sequential"] >= 1.6 else "MISS"
         if errors:

@@ -239,6 +239,23 @@ def test_sparse_x_is_checked_by_sklearn():
         fitted.predict(Xs)
 
 
+@pytest.mark.parametrize("kind", ["clf", "reg"])
+def test_assume_finite_checks_nothing(kind, count_sklearn_checks):
+    # set_config(assume_finite=True): scikit-learn skips its check, so does the
+    # engine; the NaN then reaches the loss (cymlp's divergence error)
+    from sklearn import config_context
+
+    Xb = _bad(ROWS["middle row"], np.nan)
+    fitted = _quiet(PAIRS[kind][0](**SMALL).fit, X, _y(kind))
+    with config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+            PAIRS[kind][0](**dict(SMALL, solver="sgd")).fit(Xb, _y(kind))
+        out = fitted.predict(Xb)            # no error, as scikit-learn's predict
+        sk = _quiet(PAIRS[kind][1](**SMALL).fit, X, _y(kind)).predict(Xb)
+        assert out.shape == sk.shape
+    assert count_sklearn_checks == []
+
+
 def test_large_finite_values_are_not_an_error():
     # float32 values whose sum overflows: scikit-learn falls back to an
     # element-wise test and accepts them; so does the engine's check

@@ -19,6 +19,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -458,8 +459,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
         # a dense X trained on shuffled epochs is checked by the first gather
+        # (nothing is checked under set_config(assume_finite=True), as in sklearn)
         x_check = None
-        if self.solver in _STOCHASTIC_SOLVERS and self.shuffle and not self.early_stopping:
+        if (self.solver in _STOCHASTIC_SOLVERS and self.shuffle and not self.early_stopping
+                and not get_config()["assume_finite"]):
             x_check = _DeferredXCheck(self)
         try:
             return self._fit_checked(X, y, sample_weight, incremental, x_check)
@@ -842,11 +845,12 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             # a dense X is checked for NaN / infinity chunk by chunk in the engine
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
                               ensure_all_finite=False)
-            x_check = _DeferredXCheck(self)
-            x_check.X = X
-            if sp.issparse(X):
-                x_check.now()
-                x_check = None
+            if not get_config()["assume_finite"]:
+                x_check = _DeferredXCheck(self)
+                x_check.X = X
+                if sp.issparse(X):
+                    x_check.now()
+                    x_check = None
         params = self._flat_params()
         dtype = np.result_type(X.dtype, params.dtype)
         if dtype not in (np.float32, np.float64):

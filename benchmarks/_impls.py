@@ -15,7 +15,7 @@ scikit-learn). Each has three steps:
 
 import time
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -224,11 +224,11 @@ class NumpyImpl(Impl):
                 np.take(Y, idx, axis=0, out=t)
                 # forward
                 a = x
-                for l in range(L):
-                    z = acts[l][:nb]
-                    np.matmul(a, Ws[l], out=z)
-                    z += bs[l]
-                    if l < L - 1:
+                for k in range(L):
+                    z = acts[k][:nb]
+                    np.matmul(a, Ws[k], out=z)
+                    z += bs[k]
+                    if k < L - 1:
                         np.maximum(z, 0, out=z)
                     a = z
                 # softmax in place, then the cross-entropy of the batch
@@ -245,19 +245,19 @@ class NumpyImpl(Impl):
                 d = deltas[L - 1][:nb]
                 np.subtract(a, t, out=d)
                 d *= dtype.type(lr / nb)
-                for l in range(L - 1, -1, -1):
-                    a_in = x if l == 0 else acts[l - 1][:nb]
-                    if l > 0:   # input delta with the old weights, masked by ReLU'
-                        dp = deltas[l - 1][:nb]
-                        np.matmul(d, Ws[l].T, out=dp)
-                        mk = masks[l - 1][:nb]
+                for k in range(L - 1, -1, -1):
+                    a_in = x if k == 0 else acts[k - 1][:nb]
+                    if k > 0:   # input delta with the old weights, masked by ReLU'
+                        dp = deltas[k - 1][:nb]
+                        np.matmul(d, Ws[k].T, out=dp)
+                        mk = masks[k - 1][:nb]
                         np.greater(a_in, 0, out=mk)
                         np.multiply(dp, mk, out=dp)
-                    np.matmul(a_in.T, d, out=gWs[l])
-                    Ws[l] -= gWs[l]
-                    np.sum(d, axis=0, out=gbs[l])
-                    bs[l] -= gbs[l]
-                    d = deltas[l - 1][:nb] if l > 0 else None
+                    np.matmul(a_in.T, d, out=gWs[k])
+                    Ws[k] -= gWs[k]
+                    np.sum(d, axis=0, out=gbs[k])
+                    bs[k] -= gbs[k]
+                    d = deltas[k - 1][:nb] if k > 0 else None
         return classes, Ws, bs
 
     def predict(self, model, X):

@@ -75,7 +75,9 @@ def table(headers, body, md, group=0):
         return "\n".join(out)
     w = [max(len(h), *(len(r[i]) for r in body)) if body else len(h)
          for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(c.ljust(w[i]) for i, c in enumerate(cells)).rstrip()
+    def line(cells):
+        return "  ".join(c.ljust(w[i]) for i, c in enumerate(cells)).rstrip()
+
     out = [line(headers), line(["-" * x for x in w])]
     prev = None
     for row in body:
@@ -135,7 +137,9 @@ def progress_line(rows, seconds):
         elif "peak_bytes" in r:
             parts.append("%s peak %s" % (r["impl"], fmb(r["peak_bytes"])))
     load = r0.get("foreign_load")
-    tail = "   [%.0f s%s]" % (seconds, "" if load is None else ", other CPU %.2f" % load)
+    redone = sum(r.get("redone", 0) for r in rows)
+    tail = "   [%.0f s%s%s]" % (seconds, "" if load is None else ", other CPU %.2f" % load,
+                               ", %d runs re-measured" % redone if redone else "")
     return head + ": " + " | ".join(parts) + tail
 
 
@@ -263,6 +267,11 @@ def _header(info):
                  "optimizers' time vs plain SGD, are medians of the ratios within each "
                  "repetition (paired, so a slow spell of a shared machine hits both sides); "
                  "'Other CPU' = cores used by other processes during the block.")
+    if info.get("probe"):
+        lines.append("A short BLAS probe is timed around every run; a run whose probes were "
+                     "over 25 %% slower than the block's fastest probe is measured again (up "
+                     "to twice, keeping the least slowed attempt), for every implementation "
+                     "alike: %d runs were." % info.get("redone", 0))
     lines.append("Total benchmark time: %.0f s" % info.get("total_seconds", 0))
     return lines
 

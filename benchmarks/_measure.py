@@ -77,8 +77,7 @@ class ForeignLoad:
 # ---------------------------------------------------------------- interleaved runs
 
 
-def interleaved(runners, reps, warmups=None, on_result=None, errors=None, probe=None,
-                redo=2, slack=0.25, redone=None):
+def interleaved(runners, reps, warmups=None, on_result=None, errors=None, settle=0.15):
     """Time every runner ``reps`` times, round-robin, the starting runner
     rotating each repetition.
 
@@ -88,17 +87,12 @@ def interleaved(runners, reps, warmups=None, on_result=None, errors=None, probe=
     errors : dict or None
         If given, a runner that raises is recorded there ("Type: message") and
         dropped; otherwise the exception propagates.
-    probe : callable() -> seconds, or None
-        A short fixed BLAS workload timed right before and right after every
-        run. A shared VM has slow spells that other processes' CPU time does
-        not show (neighbours on the host take memory bandwidth, cache, or the
-        sibling hyper-thread), lasting seconds and slowing 2-thread work up to
-        2x. When a run's bracketing probes are more than ``slack`` slower than
-        the fastest probe of the block, the run is measured again, up to
-        ``redo`` times, and the attempt with the least slowed probes is kept.
-        Every implementation is treated alike.
-    redone : dict or None
-        If given, receives name -> number of runs measured again.
+    settle : float
+        Seconds of pause before every run. The implementations use different
+        thread pools (scipy's OpenBLAS, NumPy's OpenBLAS, torch's OpenMP),
+        whose workers keep spinning for up to ~0.1 s after their last call; a
+        run started at once would share the cores with the previous run's
+        spinning workers. After the pause they are asleep.
 
     Returns dict name -> list of seconds (in repetition order).
     """
@@ -107,44 +101,26 @@ def interleaved(runners, reps, warmups=None, on_result=None, errors=None, probe=
         if warmups and name in warmups:
             gc.collect()
             warmups[name]()
-    best_probe = min(probe() for _ in range(3)) if probe is not None else None
     times = {name: [] for name in names}
     for r in range(reps):
         k = r % len(names)
         for name in names[k:] + names[:k]:
             if name not in times:
                 continue
-            kept = None
-            for attempt in range(1 + (redo if probe is not None else 0)):
-                gc.collect()
-                p0 = probe() if probe is not None else None
-                try:
-                    t, payload = runners[name]()
-                except Exception as exc:   # noqa: BLE001
-                    if errors is None:
-                        raise
-                    errors[name] = "%s: %s" % (type(exc).__name__, exc)
-                    kept = None
-                    break
-                if probe is None:
-                    kept = (0.0, t, payload)
-                    break
-                slowest = max(p0, probe())
-                best_probe = min(best_probe, slowest)
-                if kept is None or slowest < kept[0]:
-                    kept = (slowest, t, payload)
-                payload = None
-                if slowest <= best_probe * (1 + slack):
-                    break
-                if redone is not None and attempt < redo:
-                    redone[name] = redone.get(name, 0) + 1
-            if kept is None:
+            gc.collect()
+            time.sleep(settle)
+            try:
+                t, payload = runners[name]()
+            except Exception as exc:   # noqa: BLE001
+                if errors is None:
+                    raise
+                errors[name] = "%s: %s" % (type(exc).__name__, exc)
                 del times[name]
                 continue
-            times[name].append(kept[1])
+            times[name].append(t)
             if on_result is not None:
-                on_result(name, kept[2])
-            kept = None
+                on_result(name, payload)
+            payload = None
     return times
 
 

@@ -137,9 +137,7 @@ def progress_line(rows, seconds):
         elif "peak_bytes" in r:
             parts.append("%s peak %s" % (r["impl"], fmb(r["peak_bytes"])))
     load = r0.get("foreign_load")
-    redone = sum(r.get("redone", 0) for r in rows)
-    tail = "   [%.0f s%s%s]" % (seconds, "" if load is None else ", other CPU %.2f" % load,
-                               ", %d runs re-measured" % redone if redone else "")
+    tail = "   [%.0f s%s]" % (seconds, "" if load is None else ", other CPU %.2f" % load)
     return head + ": " + " | ".join(parts) + tail
 
 
@@ -258,7 +256,8 @@ def _header(info):
     if la:
         lines.append("Load average at end: %.2f %.2f %.2f" % tuple(la))
     lines.append("Method: one process; each implementation warmed up once per workload "
-                 "(1 epoch on a slice), then %d repetitions interleaved round-robin; "
+                 "(1 epoch on a slice), then %d repetitions interleaved round-robin, each run "
+                 "after a 0.15 s pause (other thread pools' spinning workers asleep); "
                  "medians; time.perf_counter.%s" % (
                      info["reps"], " QUICK smoke run: reduced sizes, not for comparison."
                      if info.get("quick") else ""))
@@ -267,11 +266,6 @@ def _header(info):
                  "optimizers' time vs plain SGD, are medians of the ratios within each "
                  "repetition (paired, so a slow spell of a shared machine hits both sides); "
                  "'Other CPU' = cores used by other processes during the block.")
-    if info.get("probe"):
-        lines.append("A short BLAS probe is timed around every run; a run whose probes were "
-                     "over 25 %% slower than the block's fastest probe is measured again (up "
-                     "to twice, keeping the least slowed attempt), for every implementation "
-                     "alike: %d runs were." % info.get("redone", 0))
     lines.append("Total benchmark time: %.0f s" % info.get("total_seconds", 0))
     return lines
 

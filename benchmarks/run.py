@@ -131,10 +131,10 @@ def measure_core(case, dtype, nthreads, impls, reps):
                 log("   ! %s failed: %s" % (impl.name, errors[impl.name]))
                 continue
             runners[impl.name] = (lambda impl=impl: impl.fit(prepared[impl.name], spec))
-        times, redone = {}, {}
+        times = {}
         if runners:
-            times, redone = interleaved(
-                runners, reps, dtype,
+            times = _measure.interleaved(
+                runners, reps,
                 on_result=lambda name, model: last.__setitem__(name, model), errors=errors)
     rows = []
     gemm_ts = times.get("gemm-only")
@@ -150,7 +150,7 @@ def measure_core(case, dtype, nthreads, impls, reps):
             row["error"] = errors[impl.name]
         elif impl.name in times:
             s = _measure.summary(times[impl.name])
-            row.update(times=times[impl.name], redone=redone.get(impl.name, 0), **s)
+            row.update(times=times[impl.name], **s)
             row["samples_per_s"] = n * spec.epochs / s["median"]
             if gemm_ts:
                 row["share"] = _measure.paired_ratio(gemm_ts, times[impl.name])
@@ -187,24 +187,6 @@ def _gemm(impls):
             return i
 
 
-PROBE = True   # --no-probe turns the machine probe off
-
-
-def interleaved(runners, reps, dtype, **kw):
-    """_measure.interleaved with the machine probe (a 20-step gemm-only run of
-    W2's network at batch 128 around every run: see _measure.interleaved),
-    unless --no-probe. Returns (times, redone: name -> runs measured again)."""
-    probe = None
-    if PROBE:
-        from cymlp._blas import gemm_only_seconds
-
-        def probe():
-            return gemm_only_seconds([784, 256, 128, 10], 128, np.dtype(dtype), 20)
-    redone = {}
-    times = _measure.interleaved(runners, reps, probe=probe, redone=redone, **kw)
-    return times, redone
-
-
 def _row(section, **kw):
     kw["section"] = section
     return kw
@@ -228,14 +210,13 @@ def extra_opt(args, dtype, nthreads, impls):
     warm = {name: (lambda spec=spec: cy.fit((X[:2048], y[:2048]), spec))
             for name, spec in variants.items()}
     with _measure.threads(nthreads, impls), _measure.ForeignLoad() as load:
-        times, redone = interleaved(runners, args.reps, dtype, warmups=warm)
+        times = _measure.interleaved(runners, args.reps, warmups=warm)
     g, plain = times["gemm-only"], times["cymlp sgd"]
     rows = []
     for name, ts in times.items():
         s = _measure.summary(ts)
         r = _row("opt", workload="opt", case="W2 batch 128", dtype=dtype, threads=nthreads,
                  impl=name, n=n, epochs=1, batch=128, times=ts, foreign_load=load.value,
-                 redone=redone.get(name, 0),
                  share=_measure.paired_ratio(g, ts), samples_per_s=n / s["median"], **s)
         if name not in ("gemm-only", "cymlp sgd"):
             r["overhead"] = _measure.paired_ratio(ts, plain) - 1
@@ -283,7 +264,7 @@ def extra_predict(args, dtype, nthreads, impls):
             runners["%s predict_proba" % name] = (lambda m=model: timed(lambda: m.predict_proba(X)))
     with _measure.threads(nthreads, impls), _measure.ForeignLoad() as load:
         warm = {k: v for k, v in runners.items()}
-        times, redone = interleaved(runners, args.reps, dtype, warmups=warm)
+        times = _measure.interleaved(runners, args.reps, warmups=warm)
     g = times["gemm-only forward"]
     cy_ts = times.get("cymlp predict_proba")
     rows = []
@@ -291,7 +272,6 @@ def extra_predict(args, dtype, nthreads, impls):
         s = _measure.summary(ts)
         r = _row("predict", workload="predict", case="W2 data, chunk %d" % chunk, dtype=dtype,
                  threads=nthreads, impl=name, n=n, times=ts, foreign_load=load.value,
-                 redone=redone.get(name, 0),
                  share=_measure.paired_ratio(g, ts), samples_per_s=n / s["median"], **s)
         if name == "cymlp predict_proba":
             r["target"] = 0.90
@@ -348,7 +328,7 @@ def extra_scaling(args, dtype, nthreads, impls):
         runners["cymlp n=%d" % n] = (lambda X=X, y=y: cy.fit((X, y), spec))
     warm["cymlp n=%d" % ns[0]] = runners["cymlp n=%d" % ns[0]]
     with _measure.threads(nthreads, impls), _measure.ForeignLoad() as load:
-        times, redone = interleaved(runners, args.reps, dtype, warmups=warm)
+        times = _measure.interleaved(runners, args.reps, warmups=warm)
     rows = []
     for who in ("cymlp", "gemm-only"):
         ref = None
@@ -395,8 +375,8 @@ def extra_threads(args, dtype, impls):
 
     runners = {"sequential": sequential, "2 threads": parallel}
     with _measure.threads(1, impls), _measure.ForeignLoad() as load:
-        times, redone = interleaved(runners, args.reps, dtype,
-                                    warmups={"sequential": lambda: fit(specs[0])})
+        times = _measure.interleaved(runners, args.reps,
+                                     warmups={"sequential": lambda: fit(specs[0])})
     seq = times["sequential"]
     rows = []
     for name, ts in times.items():
@@ -439,9 +419,6 @@ def parse_args(argv=None):
                         "leave the CPUs (shared machines; default 0: don't wait)")
     p.add_argument("--retries", type=int, default=2,
                    help="with --wait-idle: re-measure a disturbed block up to N times (default 2)")
-    p.add_argument("--no-probe", action="store_true",
-                   help="don't re-measure runs during which a short BLAS probe ran slow "
-                        "(see benchmarks/README.md)")
     p.add_argument("--markdown", action="store_true", help="print the report as Markdown")
     p.add_argument("--json", metavar="PATH", help="also write every measurement to PATH")
     p.add_argument("--from-json", metavar="PATH",
@@ -518,8 +495,6 @@ def main(argv=None):
         print(render(saved["machine"], saved["rows"]))
         return 0
     warnings.simplefilter("ignore")   # ConvergenceWarning of max_iter fits, etc.
-    global PROBE
-    PROBE = not args.no_probe
     t_start = time.perf_counter()
     impls = _impls.all_impls()
     torch_impl = next(i for i in impls if i.name == "torch")
@@ -561,8 +536,6 @@ def main(argv=None):
     except OSError:
         pass
     info["total_seconds"] = time.perf_counter() - t_start
-    info["redone"] = sum(r.get("redone", 0) for r in rows)
-    info["probe"] = PROBE
     report = _report.markdown(info, rows) if args.markdown else _report.text(info, rows)
     print(report)
     if args.json:

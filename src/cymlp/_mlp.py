@@ -88,6 +88,16 @@ class _DeferredXCheck:
         self.estimator_name = type(estimator).__name__
         self.X = None
 
+    def defer(self, X):
+        """Leave the check of the validated ``X`` to the engine; a sparse X is
+        checked at once (only its stored values: no gather to ride on).
+        Returns whether the engine still has to check."""
+        self.X = X
+        if sp.issparse(X):
+            self.now()
+            return False
+        return True
+
     def error(self):
         """scikit-learn's error for a non-finite ``X``, or None; ``X`` counts as
         checked afterwards."""
@@ -821,9 +831,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             except (ValueError, TypeError) as err:
                 raise err from None
             raise
-        x_check.X = X
-        if sp.issparse(X):
-            x_check.now()   # only the stored values: no gather to ride on
+        x_check.defer(X)
         return X, y
 
     def _check_solver(self):
@@ -847,9 +855,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                               ensure_all_finite=False)
             if not get_config()["assume_finite"]:
                 x_check = _DeferredXCheck(self)
-                x_check.X = X
-                if sp.issparse(X):
-                    x_check.now()
+                if not x_check.defer(X):
                     x_check = None
         params = self._flat_params()
         dtype = np.result_type(X.dtype, params.dtype)

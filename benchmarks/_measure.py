@@ -77,7 +77,12 @@ class ForeignLoad:
 # ---------------------------------------------------------------- interleaved runs
 
 
-def interleaved(runners, reps, warmups=None, on_result=None, errors=None, settle=0.15):
+# Pause before every timed run (see interleaved).
+SETTLE_SECONDS = 0.15
+
+
+def interleaved(runners, reps, warmups=None, on_result=None, errors=None,
+                settle=SETTLE_SECONDS):
     """Time every runner ``reps`` times, round-robin, the starting runner
     rotating each repetition.
 

@@ -256,10 +256,12 @@ def _header(info):
     if la:
         lines.append("Load average at end: %.2f %.2f %.2f" % tuple(la))
     lines.append("Method: one process; each implementation warmed up once per workload "
-                 "(1 epoch on a slice), then %d repetitions interleaved round-robin, each run "
-                 "after a 0.15 s pause (other thread pools' spinning workers asleep); "
+                 "(1 epoch on a slice), then %d repetitions interleaved round-robin%s; "
                  "medians; time.perf_counter.%s" % (
-                     info["reps"], " QUICK smoke run: reduced sizes, not for comparison."
+                     info["reps"],
+                     ", each run after a %g s pause (other thread pools' spinning workers "
+                     "asleep)" % info["settle"] if info.get("settle") else "",
+                     " QUICK smoke run: reduced sizes, not for comparison."
                      if info.get("quick") else ""))
     lines.append("Share of gemm-only = gemm-only time / implementation time (1 = the matrix "
                  "products alone); cymlp speedup = peer time / cymlp time; both, and the "

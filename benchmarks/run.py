@@ -501,6 +501,7 @@ def main(argv=None):
     info = _measure.machine_info(torch_impl)
     info["date"] = time.strftime("%Y-%m-%d %H:%M")
     info["reps"] = args.reps
+    info["settle"] = _measure.SETTLE_SECONDS
     info["quick"] = args.quick
     for line in _report.machine_lines(info):
         log(line)

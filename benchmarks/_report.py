@@ -16,6 +16,11 @@ def fs(sec):
     return "%.1f s" % sec
 
 
+def fus(sec):
+    """Seconds as microseconds (per-step figures)."""
+    return "%.0f" % (1e6 * sec) if sec >= 1e-5 else "%.1f" % (1e6 * sec)
+
+
 def frange(lo, hi):
     if lo is None:
         return ""
@@ -219,6 +224,26 @@ def _sections(rows, md, quick=False):
                     "thread: two Python threads vs one after the other",
                     table(["dtype", "Samples", "Mode", "Median", "Min–max",
                            "Speedup", "Target", "Other CPU", "Error"], body, md)))
+    prof = [r for r in rows if r["section"] == "profile"]
+    if prof:
+        body = []
+        for r in prof:
+            ph = r["phases"]
+            products = ph["forward products"] + ph["backward products"]
+            rest = r["step_seconds"] - products
+            body.append([r["dtype"], r["threads"], r["case"], fus(r["step_seconds"]),
+                         fus(r["gemm_step_seconds"]), fus(products),
+                         "%.2f" % (products / r["gemm_step_seconds"]),
+                         fus(ph["gather"]), fus(ph["forward elementwise"]),
+                         fus(ph["output and loss"]), fus(ph["backward elementwise"]),
+                         fus(ph["optimizer"]), fpct(rest / r["step_seconds"]),
+                         fpct(r["share"]), fload(r.get("foreign_load"))])
+        out.append(("Where a training step's time goes: cymlp's engine with its phase profile "
+                    "(µs per step, medians), beside the gemm-only time of the same steps",
+                    table(["dtype", "BLAS thr", "Case", "Step", "gemm-only", "Products",
+                           "Products / gemm-only", "Gather", "Bias + act", "Output + loss",
+                           "Backward elementwise", "Optimizer", "Outside the products",
+                           "Share of gemm-only", "Other CPU"], body, md, group=2)))
     errs = [r for r in rows if r.get("error") and r["error"] != "not installed"]
     if errs:
         body = [[r["workload"], r.get("case", ""), r.get("dtype", ""), r.get("threads", ""),

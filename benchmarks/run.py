@@ -30,10 +30,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _data  # noqa: E402
 import _impls  # noqa: E402
 import _measure  # noqa: E402
+import _profile  # noqa: E402
 import _report  # noqa: E402
 from _impls import Spec  # noqa: E402
 
-ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "opt", "predict", "memory", "scaling", "threads")
+ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "opt", "predict", "memory", "scaling", "threads",
+                 "profile")
 CORE_WORKLOADS = ("W1", "W2", "W3", "W4")
 
 
@@ -282,6 +284,11 @@ def extra_predict(args, dtype, nthreads, impls):
     return rows
 
 
+def extra_profile(args, dtype, nthreads, impls):
+    """Where the engine's step time goes, phase by phase (see _profile.py)."""
+    return _profile.profile_rows(args, dtype, nthreads, impls, sizes(args, dtype)["w2"])
+
+
 def extra_memory(args, dtype, impls):
     """Peak memory traced by tracemalloc during fit (NumPy's allocations are
     traced; BLAS-internal buffers and plain C malloc are not), above what was
@@ -525,7 +532,7 @@ def main(argv=None):
     for dtype in args.dtypes:
         for nt in args.threads:
             for name, fn in (("opt", extra_opt), ("predict", extra_predict),
-                             ("scaling", extra_scaling)):
+                             ("scaling", extra_scaling), ("profile", extra_profile)):
                 if name in extras:
                     rows += block(args, _guarded(name, dtype, nt,
                                                  lambda: fn(args, dtype, nt, impls)))

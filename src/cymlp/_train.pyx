@@ -107,6 +107,30 @@ cdef extern from *:
     }
     CYMLP_COLSUMS(cymlp_colsums_f32, float)
     CYMLP_COLSUMS(cymlp_colsums_f64, double)
+
+    /* A monotonic clock in seconds, for the optional phase profile. */
+    #if defined(_WIN32)
+    #ifndef WIN32_LEAN_AND_MEAN
+    #define WIN32_LEAN_AND_MEAN
+    #endif
+    #ifndef NOMINMAX
+    #define NOMINMAX
+    #endif
+    #include <windows.h>
+    static double cymlp_clock(void) {
+        LARGE_INTEGER c, f;
+        QueryPerformanceCounter(&c);
+        QueryPerformanceFrequency(&f);
+        return (double)c.QuadPart / (double)f.QuadPart;
+    }
+    #else
+    #include <time.h>
+    static double cymlp_clock(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    }
+    #endif
     """
     void CYMLP_PREFETCH(const void* p) noexcept nogil
     bint cymlp_finite_f32(const float* s, Py_ssize_t n) noexcept nogil
@@ -117,10 +141,46 @@ cdef extern from *:
                            float* out) noexcept nogil
     void cymlp_colsums_f64(const double* d, Py_ssize_t rows, Py_ssize_t cols,
                            double* out) noexcept nogil
+    double cymlp_clock() noexcept nogil
 
 # Rows the gather prefetches ahead of the one it copies.
 cdef enum:
     PREFETCH_ROWS = 4
+
+# Phases of a training step, for ``train_epoch(..., profile=...)``.
+cdef enum:
+    P_GATHER = 0
+    P_FWD_GEMM = 1
+    P_FWD_ELEM = 2
+    P_LOSS = 3
+    P_BWD_GEMM = 4
+    P_BWD_ELEM = 5
+    P_UPDATE = 6
+    N_PHASES = 7
+
+PROFILE_PHASES = (
+    "gather",                # minibatch rows of X, Y (and weights) copied; X checked
+    "forward products",      # z = a W, every layer
+    "forward elementwise",   # bias + hidden activation
+    "output and loss",       # output activation, loss, output delta (and L2 term)
+    "backward products",     # input deltas, weight gradients (plain SGD: the update)
+    "backward elementwise",  # activation derivative, bias gradients and steps
+    "optimizer",             # momentum / Adam pass over the parameters
+)
+
+
+cdef struct Profile:
+    double* seconds              # N_PHASES accumulators
+    double t                     # the clock at the end of the last phase
+
+
+cdef inline void _tick(Profile* prof, int phase) noexcept nogil:
+    """Charge the time since the last tick to ``phase`` (no-op without a profile)."""
+    cdef double now
+    if prof != NULL:
+        now = cymlp_clock()
+        prof.seconds[phase] += now - prof.t
+        prof.t = now
 
 
 cdef inline bint _all_finite(const floating* s, Py_ssize_t n) noexcept nogil:
@@ -317,7 +377,7 @@ cdef void _sparse_scatter(const SparseBatch* sp, Py_ssize_t nb, const floating* 
 
 cdef void _forward(const Layout* lay, const floating* params, const floating* x,
                    const SparseBatch* sp, Py_ssize_t nb, floating* acts,
-                   floating* last) noexcept nogil:
+                   floating* last, Profile* prof) noexcept nogil:
     """Hidden layers fully; the output layer as z = a W only (no bias, no
     activation), written to ``last`` (nb x n_out). The input is the dense
     batch ``x`` or, when ``sp`` is not NULL, CSR rows."""
@@ -333,8 +393,10 @@ cdef void _forward(const Layout* lay, const floating* params, const floating* x,
         else:
             gemm(False, False, <int>nb, fo, fi, <floating>1.0, a, fi,
                  params + lay.coef_off[l], fo, <floating>0.0, z, fo)
+        _tick(prof, P_FWD_GEMM)
         if l < lay.n_layers - 1:
             bias_activation(lay.hidden, z, params + lay.bias_off[l], nb, fo)
+            _tick(prof, P_FWD_ELEM)
         a = z
 
 
@@ -363,7 +425,8 @@ cdef void _column_sums(const floating* d, Py_ssize_t rows, Py_ssize_t cols,
 cdef void _backward(const Layout* lay, const Step* step, floating* params,
                     floating* grads, floating* s1, floating* s2,
                     const floating* x, const SparseBatch* sp, Py_ssize_t nb,
-                    floating* acts, floating* deltas, double sw_sum) noexcept nogil:
+                    floating* acts, floating* deltas, double sw_sum,
+                    Profile* prof) noexcept nogil:
     """Back-propagate deltas[top] (already dLoss/dz of the output, weighted) and,
     per layer, form the gradient and apply ``step.rule``."""
     cdef int l, fi, fo
@@ -396,10 +459,12 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
             dprev = deltas + lay.act_off[l - 1]
             gemm(False, True, <int>nb, fi, fo, <floating>1.0, d, fo, W, fo,
                  <floating>0.0, dprev, fi)
+            _tick(prof, P_BWD_GEMM)
             multiply_derivative(lay.hidden, a, dprev, nb * fi)
         _column_sums(d, nb, fo, gb)
         for j in range(fo):
             gb[j] /= n_rows
+        _tick(prof, P_BWD_ELEM)
         if step.rule == SGD_PLAIN:
             # W <- (1 - lr alpha/n) W - (lr/n) a^T d : the update is the gemm
             if l == 0 and sp != NULL:
@@ -410,8 +475,10 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
             else:
                 gemm(True, False, fi, fo, <int>nb, -lr * inv_n, a, fi, d, fo,
                      1 - lr * l2, W, fo)
+            _tick(prof, P_BWD_GEMM)
             for j in range(fo):
                 b[j] -= lr * gb[j]
+            _tick(prof, P_BWD_ELEM)
             continue
         # the weight gradient, unscaled; finished as (g + alpha W) / n below
         if l == 0 and sp != NULL:
@@ -421,6 +488,7 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
         else:
             gemm(True, False, fi, fo, <int>nb, <floating>1.0, a, fi, d, fo,
                  <floating>0.0, gW, fo)
+        _tick(prof, P_BWD_GEMM)
         if step.rule == GRADIENT_ONLY:
             for j in range(ncoef):
                 gW[j] = (gW[j] + alpha * W[j]) / n_rows
@@ -437,6 +505,7 @@ cdef void _backward(const Layout* lay, const Step* step, floating* params,
             adam_update(b, gb, s1 + lay.bias_off[l], s2 + lay.bias_off[l], fo,
                         step.lr_t, step.beta1, step.beta2,
                         <floating>step.epsilon, <floating>0.0, <floating>1.0)
+        _tick(prof, P_UPDATE)
 
 
 cdef class CSR:
@@ -510,7 +579,7 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
                 floating[::1] state1, floating[::1] state2, str solver,
                 double learning_rate, double momentum, bint nesterov, double beta1,
                 double beta2, double epsilon, double alpha, long long t,
-                bint check_x=False):
+                bint check_x=False, double[::1] profile=None):
     """Run one epoch of minibatch training in place, without the GIL.
 
     Parameters
@@ -535,6 +604,9 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
         Check every gathered value of a dense X for NaN and infinity (with
         ``order``; the epoch then reads every row once). Raises ValueError on
         the first non-finite value, with params already partly updated.
+    profile : float64 ndarray (len(PROFILE_PHASES),) or None
+        If given, the wall time of each phase of every step is added to it
+        (seconds; one clock read per phase boundary, about 20 per step).
 
     Returns
     -------
@@ -574,6 +646,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     cdef int L = units.shape[0] - 1
     cdef const floating* ahead
     cdef bint x_finite = True
+    cdef Profile prof_acc
+    cdef Profile* prof = NULL
 
     if nin != units[0] or Y.shape[1] != units[L] or Y.shape[0] != n:
         raise ValueError("X or Y does not match the network")
@@ -616,8 +690,15 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     else:
         step.rule = SGD_PLAIN
     top = &deltas[0] + act_off[L - 1]
+    if profile is not None:
+        if profile.shape[0] != N_PHASES:
+            raise ValueError("profile needs one entry per phase of PROFILE_PHASES")
+        prof = &prof_acc
+        prof.seconds = &profile[0]
 
     with nogil:
+        if prof != NULL:
+            prof.t = cymlp_clock()
         while start < n:
             nb = bs if n - start > bs else n - start
             if has_order:
@@ -656,13 +737,15 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
                     sw_sum += swp[i]
             else:
                 sw_sum = <double>nb
+            _tick(prof, P_GATHER)
             # the output layer's z goes to acts; its delta to deltas
-            _forward(&lay, &params[0], x, sp, nb, &acts[0], &acts[0] + act_off[L - 1])
+            _forward(&lay, &params[0], x, sp, nb, &acts[0], &acts[0] + act_off[L - 1], prof)
             batch_loss = loss_and_delta(lay.loss, &acts[0] + act_off[L - 1],
                                         &params[0] + bias_off[L - 1], y, swp,
                                         top, nb, K) / sw_sum
             if alpha != 0:
                 batch_loss += (0.5 * alpha) * _sq_norm(&lay, &params[0]) / sw_sum
+            _tick(prof, P_LOSS)
             if not isfinite(batch_loss):
                 finite = False
                 break
@@ -674,7 +757,7 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
             _backward(&lay, &step, &params[0], &grads[0],
                       &state1[0] if state1.shape[0] else NULL,
                       &state2[0] if state2.shape[0] else NULL,
-                      x, sp, nb, &acts[0], &deltas[0], sw_sum)
+                      x, sp, nb, &acts[0], &deltas[0], sw_sum, prof)
             start += nb
     if not x_finite:
         raise ValueError("X contains NaN or infinity")
@@ -735,14 +818,14 @@ def loss_and_gradient(Network net, Workspace ws, X, const floating[:, ::1] Y,
                 sw_sum += swp[i]
         else:
             sw_sum = <double>n
-        _forward(&lay, &params[0], x, sp, n, &acts[0], &acts[0] + act_off[L - 1])
+        _forward(&lay, &params[0], x, sp, n, &acts[0], &acts[0] + act_off[L - 1], NULL)
         loss = loss_and_delta(lay.loss, &acts[0] + act_off[L - 1],
                               &params[0] + bias_off[L - 1], &Y[0, 0], swp,
                               &deltas[0] + act_off[L - 1], n, Y.shape[1]) / sw_sum
         if alpha != 0:
             loss += (0.5 * alpha) * _sq_norm(&lay, &params[0]) / sw_sum
         _backward(&lay, &step, &params[0], &grads[0], NULL, NULL, x, sp, n,
-                  &acts[0], &deltas[0], sw_sum)
+                  &acts[0], &deltas[0], sw_sum, NULL)
     return loss
 
 
@@ -791,7 +874,7 @@ def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
                 spb.row0 = start
             else:
                 x = &Xd[start, 0]
-            _forward(&lay, &params[0], x, sp, nb, &acts[0], &out[start, 0])
+            _forward(&lay, &params[0], x, sp, nb, &acts[0], &out[start, 0], NULL)
             # checked after the products have brought the chunk into cache
             if check_x and sp == NULL and not _all_finite(x, nb * units[0]):
                 x_finite = False

@@ -126,7 +126,8 @@ def progress_line(rows, seconds):
     if not rows:
         return ""
     r0 = rows[0]
-    head = "%-8s %-22s %-7s thr=%s" % (r0["workload"], r0.get("case", ""), r0.get("dtype", ""),
+    case = "" if r0["section"] == "profile" else r0.get("case", "")
+    head = "%-8s %-22s %-7s thr=%s" % (r0["workload"], case, r0.get("dtype", ""),
                                       r0.get("threads", "-"))
     parts = []
     for r in rows:
@@ -138,7 +139,8 @@ def progress_line(rows, seconds):
                 extra = " (%s)" % fpct(r["share"])
             if "status" in r:
                 extra += " " + r["status"]
-            parts.append("%s %s%s" % (r["impl"], fs(r["median"]), extra))
+            name = r["case"] if r["section"] == "profile" else r["impl"]
+            parts.append("%s %s%s" % (name, fs(r["median"]), extra))
         elif "peak_bytes" in r:
             parts.append("%s peak %s" % (r["impl"], fmb(r["peak_bytes"])))
     load = r0.get("foreign_load")
@@ -161,8 +163,12 @@ def _sections(rows, md, quick=False):
             if t not in titles:
                 titles.append(t)
         out.append(("Workloads", "\n".join(("- " if md else "  ") + t for t in titles)))
+        fastest_gemm = {(r["workload"], r["case"], r["dtype"], r["threads"]): r.get("min")
+                        for r in core if r["impl"] == "gemm-only"}
         body = []
         for r in core:
+            g = fastest_gemm.get((r["workload"], r["case"], r["dtype"], r["threads"]))
+            fastest = g / r["min"] if g and r.get("min") else None
             acc = ""
             if r.get("acc") is not None:
                 acc = "%.3f%s" % (r["acc"], "" if r.get("acc_kind") == "test" else " (train)")
@@ -170,11 +176,13 @@ def _sections(rows, md, quick=False):
                          fs(r.get("median")) or r.get("error", ""),
                          frange(r.get("min"), r.get("max")),
                          frate(r.get("samples_per_s")), fpct(r.get("share")),
-                         fx(r.get("speedup")), acc, ftarget(r), fload(r.get("foreign_load"))])
+                         fpct(fastest), fx(r.get("speedup")), acc, ftarget(r),
+                         fload(r.get("foreign_load"))])
         out.append(("Training (fit): time, share of the gemm-only limit, cymlp's speedup",
                     table(["Workload", "Case", "dtype", "BLAS thr", "Impl", "Median",
-                           "Min–max", "Samples/s", "Share of gemm-only", "cymlp speedup",
-                           "Accuracy", "Target (cymlp)", "Other CPU"], body, md, group=4)))
+                           "Min–max", "Samples/s", "Share of gemm-only",
+                           "Share, fastest runs", "cymlp speedup", "Accuracy",
+                           "Target (cymlp)", "Other CPU"], body, md, group=4)))
     opt = [r for r in rows if r["section"] == "opt"]
     if opt:
         body = [[r["dtype"], r["threads"], r["impl"], fs(r["median"]),
@@ -292,6 +300,9 @@ def _header(info):
                  "products alone); cymlp speedup = peer time / cymlp time; both, and the "
                  "optimizers' time vs plain SGD, are medians of the ratios within each "
                  "repetition (paired, so a slow spell of a shared machine hits both sides); "
+                 "'Share, fastest runs' = fastest gemm-only run / fastest run of the "
+                 "implementation (what the code reaches when the machine leaves it alone; "
+                 "the targets are judged on the medians); "
                  "'Other CPU' = cores used by other processes during the block.")
     lines.append("Total benchmark time: %.0f s" % info.get("total_seconds", 0))
     return lines

@@ -2,7 +2,7 @@
 """cymlp benchmark: cymlp vs scikit-learn, PyTorch (CPU), plain NumPy and the
 gemm-only limit, in one process, implementations interleaved.
 
-    python benchmarks/run.py                 # everything (about 15 min on 2 cores)
+    python benchmarks/run.py                 # everything (about 30 min on 2 cores)
     python benchmarks/run.py --quick         # smoke run (< 1 min)
     python benchmarks/run.py --workloads W1,W3 --threads 1 --dtypes float32 --reps 3
     python benchmarks/run.py --markdown > table.md

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import expit, softmax
 
-from cymlp._activations import apply_activation, apply_derivative
+from cymlp._activations import apply_activation, apply_derivative, softmax_exp
 
 REFERENCE = {
     "identity": lambda z: z,
@@ -39,6 +39,48 @@ def test_extreme_inputs_stay_finite(dtype):
     out = z.copy()
     apply_activation("logistic", out)
     np.testing.assert_allclose(out[0, [0, 2, 4]], [0.0, 0.5, 1.0])
+
+
+@pytest.mark.parametrize("dtype, lo, hi", [(np.float32, -110.0, 89.0),
+                                            (np.float64, -760.0, 710.0)])
+def test_softmax_exp_within_2_ulp(dtype, lo, hi):
+    # softmax's own vectorizable exponential, over its whole range (subnormal
+    # results included), against the exact value rounded from extended precision
+    x = np.concatenate([np.linspace(lo, hi, 400_001), np.linspace(-1, 1, 100_001),
+                        np.random.RandomState(0).uniform(lo, 0, 100_000)]).astype(dtype)
+    got = x.copy()
+    softmax_exp(got)
+    exact = np.exp(x.astype(np.longdouble))
+    finite = exact < np.finfo(dtype).max
+    assert np.all(np.isinf(got[~finite]))
+    ulp = np.spacing(np.maximum(exact[finite], np.finfo(dtype).tiny).astype(dtype))
+    err = np.abs(got[finite].astype(np.longdouble) - exact[finite]) / ulp.astype(np.longdouble)
+    # where long double is plain double (MSVC, Apple arm64), the float64
+    # reference is libm's exp, itself up to 1 ulp off
+    slack = 1.0 if np.finfo(np.longdouble).eps >= np.finfo(dtype).eps else 0.0
+    assert err.max() <= 2.0 + slack
+    assert got[x == 0].tolist() == [1.0] * int(np.sum(x == 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_exp_special_values(dtype):
+    x = np.array([np.nan, -np.inf, np.inf, -1e30, 1e30, 0.0, -0.0], dtype=dtype)
+    softmax_exp(x)
+    assert np.isnan(x[0])
+    np.testing.assert_array_equal(x[1:], [0.0, np.inf, 0.0, np.inf, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_propagates_non_finite_rows(dtype):
+    # a NaN or infinite score makes that row NaN (the training loss then stops
+    # the fit), and leaves the other rows alone
+    z = np.array([[1.0, np.nan, 2.0], [0.5, 1.0, 1.5], [np.inf, 0.0, 1.0],
+                  [np.nan, 0.0, 1.0], [-np.inf, 0.0, 1.0]], dtype=dtype)
+    out = z.copy()
+    apply_activation("softmax", out)
+    assert np.isnan(out[[0, 2, 3]]).all()
+    np.testing.assert_allclose(out[1], softmax(z[1].astype(np.float64)), rtol=1e-6)
+    np.testing.assert_allclose(out[4], [0.0, *softmax([0.0, 1.0])], rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["identity", "relu", "tanh", "logistic"])

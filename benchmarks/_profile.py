@@ -87,7 +87,7 @@ def profile_rows(args, dtype, nthreads, impls, n_w2):
             times = _measure.interleaved(runners, args.reps, warmups=dict(runners))
         profiles = profiles[1:]          # the first came from the warm-up
         phases = np.median(np.array(profiles), axis=0) / n_steps
-        total = float(np.median([p.sum() for p in profiles])) / n_steps
+        total = float(np.median(times["engine"])) / n_steps     # each run's phase sum
         gemm = float(np.median(times["gemm-only"])) / n_steps
         rows.append(dict(
             section="profile", workload="profile", case=case, dtype=dtype, threads=nthreads,

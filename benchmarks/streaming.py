@@ -1,0 +1,135 @@
+#!/usr/bin/env python
+"""Streaming: partial_fit over chunks against fit's own epochs, on the same rows
+and settings, paired in one run.
+
+    python benchmarks/streaming.py               # 5 repetitions, 1 BLAS thread
+    python benchmarks/streaming.py --reps 3 --markdown
+
+Data: make_classification(60,000 x 100, 10 classes, random_state=0), float32;
+MLPClassifier(hidden_layer_sizes=(100,), solver="adam", batch_size=200,
+random_state=0); 3 passes over the data. "fit" is 3 epochs of fit (shuffle on,
+n_iter_no_change past max_iter, so no early stop); "partial_fit, chunks of N"
+is 3 passes of partial_fit over consecutive N-row chunks (classes= on every
+call, as dask-ml's Incremental does). The throughput ratio is fit's time over
+partial_fit's (1.0: no fixed cost per call), the median of the paired ratios.
+Targets: >= 0.90 at 1,000-row chunks and >= 0.70 at 200-row chunks.
+"""
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _measure  # noqa: E402
+
+CHUNKS = (5000, 1000, 200)
+TARGETS = {1000: 0.90, 200: 0.70}
+PASSES = 3
+
+
+def data(n=60000):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=n, n_features=100, n_informative=40, n_classes=10,
+                               random_state=0)
+    return X.astype(np.float32), y
+
+
+def estimator(cls):
+    return cls(hidden_layer_sizes=(100,), solver="adam", batch_size=200, random_state=0,
+               max_iter=PASSES, n_iter_no_change=PASSES + 1, tol=0.0)
+
+
+def runners(cls, X, y):
+    from sklearn.exceptions import ConvergenceWarning
+
+    classes = np.unique(y)
+
+    def fit():
+        est = estimator(cls)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            t0 = time.perf_counter()
+            est.fit(X, y)
+            return time.perf_counter() - t0, None
+
+    def stream(chunk):
+        def run():
+            est = estimator(cls)
+            t0 = time.perf_counter()
+            for _ in range(PASSES):
+                for i in range(0, len(X), chunk):
+                    est.partial_fit(X[i:i + chunk], y[i:i + chunk], classes=classes)
+            return time.perf_counter() - t0, None
+        return run
+
+    out = {"fit": fit}
+    out.update({f"partial_fit, chunks of {c}": stream(c) for c in CHUNKS})
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--samples", type=int, default=60000)
+    ap.add_argument("--sklearn", action="store_true",
+                    help="also time scikit-learn's MLPClassifier the same way")
+    ap.add_argument("--markdown", action="store_true")
+    args = ap.parse_args(argv)
+
+    import cymlp
+
+    X, y = data(args.samples)
+    impls = [("cymlp", cymlp.MLPClassifier)]
+    if args.sklearn:
+        from sklearn.neural_network import MLPClassifier as SkMLP
+        impls.append(("sklearn", SkMLP))
+    rows = []
+    with _measure.threads(args.threads):
+        for name, cls in impls:
+            run = runners(cls, X, y)
+            times = _measure.interleaved(run, args.reps, settle=0.1)
+            print(f"{name} done", file=sys.stderr, flush=True)
+            for label, ts in times.items():
+                chunk = int(label.rsplit(" ", 1)[1]) if label != "fit" else None
+                ratio = _measure.paired_ratio(times["fit"], ts)
+                target = ""
+                if chunk in TARGETS:
+                    target = f">= {TARGETS[chunk]:.2f} " + (
+                        "PASS" if ratio >= TARGETS[chunk] else "MISS")
+                fixed = ""
+                if chunk:
+                    calls = PASSES * -(-len(X) // chunk)
+                    per_call = (_measure.summary(ts)["median"]
+                                - _measure.summary(times["fit"])["median"]) / calls
+                    fixed = f"{per_call * 1e6:.0f}"
+                rows.append([name, label, f"{_measure.summary(ts)['median']:.3f}",
+                             f"{ratio:.2f}", fixed, target if name == "cymlp" else ""])
+
+    info = _measure.machine_info()
+    head = (f"Streaming, {len(X)} x 100 float32, 10 classes, adam, batch 200, (100,), "
+            f"{PASSES} passes, {args.threads} BLAS thread(s), {args.reps} repetitions; "
+            f"{info.get('cpu', '')}")
+    cols = ["impl", "run", "seconds (median)", "throughput vs fit", "fixed µs/call", "target"]
+    if args.markdown:
+        print(f"**{head}**\n")
+        print("| " + " | ".join(cols) + " |")
+        print("|" + "---|" * len(cols))
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
+    else:
+        print(head)
+        widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+        print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+        for r in rows:
+            print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+
+
+if __name__ == "__main__":
+    main()

@@ -42,7 +42,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from cymlp import _train
+from cymlp import _state, _train
 
 _STOCHASTIC_SOLVERS = ["sgd", "adam"]
 _INT32_MAX = 2**31 - 1
@@ -265,109 +265,27 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.max_fun = max_fun
 
     # ------------------------------------------------------------------
-    # parameters: one flat buffer, coefs_ / intercepts_ as views
+    # parameters: one flat buffer, coefs_ / intercepts_ as views (see _state)
     # ------------------------------------------------------------------
-    def _network(self, layer_units=None):
-        if layer_units is None:
-            layer_units = [self.coefs_[0].shape[0]] + [b.shape[0] for b in self.intercepts_]
-        loss = self.loss
-        if loss == "log_loss" and self.out_activation_ == "logistic":
-            loss = "binary_log_loss"
-        return _train.Network(layer_units, self.activation, loss, self.out_activation_)
-
-    def _set_params_buffer(self, params, layer_units):
-        """Make ``params`` the flat buffer and coefs_ / intercepts_ views into it."""
-        self._params = params
-        coefs, intercepts = [], []
-        start = 0
-        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
-            end = start + fan_in * fan_out
-            coefs.append(params[start:end].reshape(fan_in, fan_out))
-            start = end
-        for fan_out in layer_units[1:]:
-            intercepts.append(params[start : start + fan_out])
-            start += fan_out
-        self.coefs_ = coefs
-        self.intercepts_ = intercepts
-
     def _flat_params(self):
-        """The flat parameter buffer, re-packed if coefs_/intercepts_ were replaced."""
-        params = getattr(self, "_params", None)
-        arrays = list(self.coefs_) + list(self.intercepts_)
-        if params is not None:
-            base = params.ctypes.data
-            item = params.itemsize
-            off = 0
-            ok = True
-            for a in arrays:
-                if (
-                    not isinstance(a, np.ndarray)
-                    or a.dtype != params.dtype
-                    or a.ctypes.data != base + off * item
-                    or not a.flags.c_contiguous
-                ):
-                    ok = False
-                    break
-                off += a.size
-            if ok and off == params.size:
-                return params
-        coefs = [np.asarray(c) for c in self.coefs_]
-        intercepts = [np.asarray(b) for b in self.intercepts_]
-        if not coefs or len(coefs) != len(intercepts) or coefs[0].ndim != 2:
-            raise ValueError(
-                f"coefs_ ({len(coefs)} arrays) and intercepts_ ({len(intercepts)} "
-                "arrays) do not describe a network: they must be lists of the same "
-                "length of 2-D and 1-D arrays."
-            )
-        layer_units = [coefs[0].shape[0]] + [b.shape[0] if b.ndim else -1 for b in intercepts]
-        for i, (c, b) in enumerate(zip(coefs, intercepts)):
-            expected = (layer_units[i], layer_units[i + 1])
-            if c.shape != expected or b.ndim != 1:
-                raise ValueError(
-                    f"coefs_[{i}] has shape {c.shape} and intercepts_[{i}] has shape "
-                    f"{b.shape}; for layer sizes {layer_units} they must have shapes "
-                    f"{expected} and ({expected[1]},)."
-                )
-        dtype = np.result_type(*[a.dtype for a in coefs + intercepts])
-        if dtype not in (np.float32, np.float64):
-            dtype = np.float64
-        params = np.concatenate([a.astype(dtype).ravel() for a in coefs + intercepts])
-        self._set_params_buffer(params, layer_units)
-        return params
+        return _state.flat_params(self)
 
     def __getstate__(self):
-        state = super().__getstate__()
-        # coefs_ / intercepts_ are views into _params: store them once
-        if "_params" in state:
-            state = dict(state)
-            state["_params"] = self._flat_params()
-            state.pop("coefs_", None)
-            state.pop("intercepts_", None)
-            state["_layer_units"] = [self.coefs_[0].shape[0]] + [
-                len(b) for b in self.intercepts_
-            ]
-        return state
+        return _state.getstate(self, super().__getstate__())
 
     def __setstate__(self, state):
-        state = dict(state)
-        layer_units = state.pop("_layer_units", None)
-        params = state.get("_params")
-        if isinstance(params, np.ndarray) and not params.flags.writeable:
-            # e.g. joblib.load(mmap_mode="r"): the engine needs writable buffers
-            state["_params"] = params.copy()
+        state, layout = _state.split_state(state)
         super().__setstate__(state)
-        if layer_units is not None:
-            self._set_params_buffer(self._params, layer_units)
+        if layout is not None:
+            _state.set_buffer(self, self._params, layout)
 
     # ------------------------------------------------------------------
     # fitting
     # ------------------------------------------------------------------
-    def _init_params(self, layer_units, dtype):
+    def _init_params(self, layout, dtype):
         """Glorot-uniform draws in scikit-learn's order, into one flat buffer."""
         factor = 2.0 if self.activation == "logistic" else 6.0
-        n_params = sum(a * b for a, b in zip(layer_units[:-1], layer_units[1:]))
-        self._set_params_buffer(np.empty(n_params + sum(layer_units[1:]), dtype=dtype),
-                                layer_units)
+        _state.set_buffer(self, np.empty(layout.n_params, dtype=dtype), layout)
         # drawn in float64, layer by layer, straight into the flat buffer
         for coef, intercept in zip(self.coefs_, self.intercepts_):
             fan_in, fan_out = coef.shape
@@ -380,13 +298,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.t_ = 0
         self.n_outputs_ = y.shape[1]
         self.n_layers_ = len(layer_units)
+        layout = _state.Layout(layer_units)
         if not is_classifier(self):
             self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
         elif self._label_binarizer.y_type_ == "multiclass":
             self.out_activation_ = "softmax"
         else:
             self.out_activation_ = "logistic"
-        self._init_params(layer_units, dtype)
+        self._init_params(layout, dtype)
         self._best_coefs = [c.copy() for c in self.coefs_]
         self._best_intercepts = [i.copy() for i in self.intercepts_]
         if self.solver in _STOCHASTIC_SOLVERS:
@@ -509,13 +428,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self._random_state = check_random_state(self.random_state)
         if first_pass:
             self._initialize(y, layer_units, X.dtype)
-        elif (
-            self.coefs_[0].shape[0] != n_features
-            or [len(b) for b in self.intercepts_] != layer_units[1:]
-        ):
+        layout = _state.Layout.of(self)
+        if layout.units != layer_units:
             raise ValueError(
-                "The network of the previous fit has layer sizes "
-                f"{[self.coefs_[0].shape[0]] + [len(b) for b in self.intercepts_]}; "
+                f"The network of the previous fit has layer sizes {layout.units}; "
                 f"this call needs {layer_units}. Use warm_start=False to start over."
             )
         params = self._flat_params()
@@ -530,9 +446,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         Y = np.ascontiguousarray(y, dtype=params.dtype)
 
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, Y, sample_weight, layer_units, incremental, x_check)
+            self._fit_stochastic(X, Y, sample_weight, layout, incremental, x_check)
         else:
-            self._fit_lbfgs(X, Y, sample_weight, layer_units)
+            self._fit_lbfgs(X, Y, sample_weight, layout)
 
         if not np.isfinite(self._flat_params()).all():
             hint = (
@@ -547,8 +463,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         return self
 
-    def _fit_lbfgs(self, X, Y, sample_weight, layer_units):
-        net = self._network(layer_units)
+    def _fit_lbfgs(self, X, Y, sample_weight, layout):
+        net = _state.network(self, layout)
         dtype = X.dtype
         X = _engine_input(X, dtype)
         ws = _train.Workspace(net, X.shape[0], dtype, False)  # X is read in place
@@ -582,7 +498,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.loss_ = float(opt_res.fun)
         params[...] = opt_res.x
 
-    def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental, x_check=None):
+    def _fit_stochastic(self, X, Y, sample_weight, layout, incremental, x_check=None):
         params = self._flat_params()
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = _Optimizer(
@@ -656,7 +572,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
-        net = self._network(layer_units)
+        net = _state.network(self, layout)
         # rows of a dense X are gathered per shuffled batch; CSR rows are read in place
         gather_x = self.shuffle and not isinstance(X_train, _train.CSR)
         ws = _train.Workspace(net, batch_size, params.dtype, gather_x)
@@ -867,7 +783,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         X = _engine_input(X, dtype)
         out = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
         try:
-            _train.predict(self._network(), X, params, out, check_x=x_check is not None)
+            _train.predict(_state.network(self), X, params, out, check_x=x_check is not None)
         except ValueError:
             if x_check is not None:
                 x_check.now()

@@ -49,6 +49,7 @@ import zipfile
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 
+from cymlp import _state
 from cymlp._version import __version__
 
 FORMAT = "cymlp-model"
@@ -172,8 +173,8 @@ def save(est, path):
     if classes.get(name) is not type(est):
         raise ValueError(f"cannot save a {name}: only cymlp.MLPClassifier and "
                          "cymlp.MLPRegressor are supported.")
-    params = est._flat_params()
-    layer_units = [int(est.coefs_[0].shape[0])] + [int(len(b)) for b in est.intercepts_]
+    params = _state.flat_params(est)
+    layout = _state.Layout.of(est)
     d = est.__dict__
     header = {
         "format": FORMAT,
@@ -181,7 +182,7 @@ def save(est, path):
         "cymlp_version": __version__,
         "estimator": name,
         "params": _encode_params(est),
-        "layer_units": layer_units,
+        "layer_units": layout.units,
         "out_activation_": str(est.out_activation_),
         "attributes": {},
     }
@@ -203,8 +204,8 @@ def save(est, path):
             arrays["validation_scores"] = np.asarray(
                 d["validation_scores_"], dtype=np.float64).reshape(-1)
     if "_best_coefs" in d:
-        best = [np.asarray(a) for a in list(d["_best_coefs"]) + list(d["_best_intercepts"])]
-        arrays["best_params"] = np.concatenate([a.ravel() for a in best]).astype(params.dtype)
+        arrays["best_params"] = layout.pack(
+            list(d["_best_coefs"]) + list(d["_best_intercepts"]), params.dtype)
     if "feature_names_in_" in d:
         arrays["feature_names_in"], _ = _label_array("feature_names_in_", d["feature_names_in_"])
     opt = d.get("_optimizer")
@@ -353,10 +354,6 @@ def _labels(a, kind):
     return a
 
 
-def _n_params(units):
-    return sum(a * b for a, b in zip(units[:-1], units[1:])) + sum(units[1:])
-
-
 def load(path):
     """Read an estimator written by ``est.save(path)``; see the module docstring.
 
@@ -456,7 +453,8 @@ def _load(f):
         if out not in allowed:
             _bad(f"out_activation_ {out!r} is not possible for this {name}")
         est.out_activation_ = out
-        n_params = _n_params(units)
+        layout = _state.Layout(units)
+        n_params = layout.n_params
 
         # -- weights
         params_arr = _read_npy(zf, "params", "f", shape=(n_params,))
@@ -464,14 +462,13 @@ def _load(f):
             _bad(f"params dtype {params_arr.dtype}")
         if not np.isfinite(params_arr).all():
             _bad("the weights are not all finite")
-        est._set_params_buffer(params_arr, units)
+        _state.set_buffer(est, params_arr, layout)
         dtype = params_arr.dtype
         if "best_params" in present:
             best = _read_npy(zf, "best_params", "f", shape=(n_params,), dtype=dtype)
-            probe = cls()
-            probe._set_params_buffer(best, units)
-            est._best_coefs = [c.copy() for c in probe.coefs_]
-            est._best_intercepts = [b.copy() for b in probe.intercepts_]
+            coefs, intercepts = layout.views(best)
+            est._best_coefs = [c.copy() for c in coefs]
+            est._best_intercepts = [b.copy() for b in intercepts]
 
         # -- scalar and per-epoch attributes
         for k in _OPTIONAL_FLOATS:
@@ -566,5 +563,5 @@ def _load(f):
                 _bad(f"labels (y_type_={lb.y_type_!r}, {k} classes) do not match "
                      f"n_outputs_={est.n_outputs_} and out_activation_={out!r}")
             est._label_binarizer = lb
-        est._network()  # the engine's own size checks
+        _state.network(est, layout)  # the engine's own size checks
         return est

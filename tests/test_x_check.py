@@ -1,12 +1,12 @@
-"""X's NaN / infinity check, done by the engine while it reads X.
+"""X's NaN / infinity check: scikit-learn's errors, and predict's check in the engine.
 
 scikit-learn scans all of X for non-finite values before fitting or
-predicting. cymlp lets the first shuffled epoch's gather (and predict's
-chunks) check the values it copies instead. These tests hold that to
-scikit-learn's behaviour: the same error and message wherever the bad value
-is, the same priority over every other error, no warning before it, the
-fitted model and a passed RandomState left as they were, and that the
-engine, not a separate pass, did the checking.
+predicting. cymlp's fit and partial_fit validate X up front as it does;
+predict lets the engine check the chunks it reads instead. These tests hold
+both to scikit-learn's behaviour: the same error and message wherever the
+bad value is, the same priority over every other error, no warning before
+it, the fitted model and a passed RandomState left as they were, and, in
+predict, that the engine, not a separate pass, did the checking.
 """
 
 import copy
@@ -206,29 +206,22 @@ def test_failed_call_leaves_model_and_random_state(method, row):
 
 
 # ----------------------------------------------------------------------
-# the engine did the checking (no separate pass), and only where it can
+# predict: the engine did the checking (no separate pass)
 # ----------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["clf", "reg"])
-def test_clean_fit_and_predict_make_no_separate_pass(kind, count_sklearn_checks):
+def test_clean_predict_makes_no_separate_pass(kind, count_sklearn_checks):
     est = _quiet(PAIRS[kind][0](**SMALL).fit, X, _y(kind))
-    est.partial_fit(X, _y(kind))
     est.predict(X)
     assert count_sklearn_checks == []
 
 
 @pytest.mark.parametrize("kind", ["clf", "reg"])
 def test_bad_x_found_by_the_engine_then_reported(kind, count_sklearn_checks):
+    est = _quiet(PAIRS[kind][0](**SMALL).fit, X, _y(kind))
     with pytest.raises(ValueError, match="Input X contains NaN"):
-        PAIRS[kind][0](**SMALL).fit(_bad(ROWS["middle row"], np.nan), _y(kind))
+        est.predict(_bad(ROWS["middle row"], np.nan))
     # one check, after the engine stopped on the value
     assert count_sklearn_checks == [(N, 6)]
-
-
-@pytest.mark.parametrize("solver", ["sgd, no shuffle", "early stopping", "lbfgs"])
-def test_other_paths_keep_sklearns_own_pass(solver, count_sklearn_checks):
-    # the engine reads X in place there, or not at all in the first epoch
-    _quiet(MLPClassifier(**SMALL, **SOLVERS[solver]).fit, X, YC)
-    assert count_sklearn_checks == []    # validate_data checked X itself
 
 
 def test_sparse_x_is_checked_by_sklearn():

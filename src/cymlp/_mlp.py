@@ -72,51 +72,6 @@ def _engine_input(X, dtype):
     return np.ascontiguousarray(X, dtype=dtype)
 
 
-class _DeferredXCheck:
-    """scikit-learn's NaN / infinity check of a dense X, left to the engine.
-
-    scikit-learn scans X for non-finite values before anything else; on a
-    large X that pass costs as much as a fast epoch's worth of reading X. When
-    the engine reads every row anyway (the first shuffled epoch's gather, or
-    predict's chunks), it checks the values it copies instead, and ``X`` is
-    set to None once it has. Until then, anything that fails or warns first
-    asks ``error()`` / ``now()``, which run scikit-learn's own check on ``X``,
-    so its error (with its exact message) still comes first.
-    """
-
-    def __init__(self, estimator):
-        self.estimator_name = type(estimator).__name__
-        self.X = None
-
-    def defer(self, X):
-        """Leave the check of the validated ``X`` to the engine; a sparse X is
-        checked at once (only its stored values: no gather to ride on).
-        Returns whether the engine still has to check."""
-        self.X = X
-        if sp.issparse(X):
-            self.now()
-            return False
-        return True
-
-    def error(self):
-        """scikit-learn's error for a non-finite ``X``, or None; ``X`` counts as
-        checked afterwards."""
-        X, self.X = self.X, None
-        if X is None:
-            return None
-        try:
-            assert_all_finite(X, input_name="X", estimator_name=self.estimator_name)
-        except ValueError as exc:
-            return exc
-        return None
-
-    def now(self):
-        """Check ``X`` now (before a warning or a conversion)."""
-        err = self.error()
-        if err is not None:
-            raise err
-
-
 class _Optimizer:
     """Stochastic optimizer state: scikit-learn's SGDOptimizer / AdamOptimizer
     over the flat parameter layout (the update itself runs in the engine).
@@ -387,21 +342,6 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             raise
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
-        # a dense X trained on shuffled epochs is checked by the first gather
-        # (nothing is checked under set_config(assume_finite=True), as in sklearn)
-        x_check = None
-        if (self.solver in _STOCHASTIC_SOLVERS and self.shuffle and not self.early_stopping
-                and not get_config()["assume_finite"]):
-            x_check = _DeferredXCheck(self)
-        try:
-            return self._fit_checked(X, y, sample_weight, incremental, x_check)
-        except BaseException:
-            err = x_check.error() if x_check is not None else None
-            if err is not None:
-                raise err from None
-            raise
-
-    def _fit_checked(self, X, y, sample_weight, incremental, x_check):
         hidden_layer_sizes = self.hidden_layer_sizes
         if not hasattr(hidden_layer_sizes, "__iter__"):
             hidden_layer_sizes = [hidden_layer_sizes]
@@ -414,7 +354,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             not self.warm_start and not incremental
         )
 
-        X, y = self._validate_input(X, y, incremental, reset=first_pass, x_check=x_check)
+        X, y = self._validate_input(X, y, incremental, reset=first_pass)
         n_samples, n_features = X.shape
         _check_blas_dims(n_samples, n_features)
         if sample_weight is not None:
@@ -436,17 +376,14 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
         params = self._flat_params()
         if params.dtype != X.dtype:
-            # keep training in the model's dtype (warm start / partial_fit);
-            # X is checked as given, before the cast
-            if x_check is not None:
-                x_check.now()
+            # keep training in the model's dtype (warm start / partial_fit)
             X = X.astype(params.dtype)
             if sample_weight is not None:
                 sample_weight = sample_weight.astype(params.dtype)
         Y = np.ascontiguousarray(y, dtype=params.dtype)
 
         if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, Y, sample_weight, layout, incremental, x_check)
+            self._fit_stochastic(X, Y, sample_weight, layout, incremental)
         else:
             self._fit_lbfgs(X, Y, sample_weight, layout)
 
@@ -498,7 +435,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         self.loss_ = float(opt_res.fun)
         params[...] = opt_res.x
 
-    def _fit_stochastic(self, X, Y, sample_weight, layout, incremental, x_check=None):
+    def _fit_stochastic(self, X, Y, sample_weight, layout, incremental):
         params = self._flat_params()
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = _Optimizer(
@@ -564,8 +501,6 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             batch_size = min(200, n_samples)
         else:
             if self.batch_size > n_samples:
-                if x_check is not None:
-                    x_check.now()
                 warnings.warn(
                     "Got `batch_size` less than 1 or larger than "
                     "sample size. It is going to be clipped"
@@ -613,10 +548,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     float(opt.epsilon),
                     float(self.alpha),
                     opt.t,
-                    x_check is not None and x_check.X is not None,
                 )
-                if finite and x_check is not None:
-                    x_check.X = None   # the epoch gathered, and checked, every row
                 if not finite:
                     raise ValueError(
                         "Solver produced non-finite parameter weights: the training "
@@ -669,8 +601,6 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                         ConvergenceWarning,
                     )
         except KeyboardInterrupt:
-            if x_check is not None:
-                x_check.now()
             warnings.warn("Training interrupted by user.")
 
         if early_stopping:
@@ -732,24 +662,6 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
         save(self, path)
 
-    def _validate_data_deferred(self, X, y, x_check, **kwargs):
-        """``validate_data(self, X, y, **kwargs)``, leaving X's finiteness check
-        to ``x_check`` (see _DeferredXCheck) when it is given."""
-        if x_check is None:
-            return validate_data(self, X, y, **kwargs)
-        try:
-            X, y = validate_data(self, X, y, ensure_all_finite=False, **kwargs)
-        except (ValueError, TypeError):
-            # y was refused: scikit-learn would have refused a non-finite X
-            # first, so ask again with its whole check
-            try:
-                validate_data(self, X, y, **kwargs)
-            except (ValueError, TypeError) as err:
-                raise err from None
-            raise
-        x_check.defer(X)
-        return X, y
-
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
             raise AttributeError(
@@ -763,16 +675,21 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X, computed by the engine without the GIL."""
-        x_check = None
+        check_x = False
         if check_input:
-            # dtype="numeric" as scikit-learn's predict (strings are an error);
-            # a dense X is checked for NaN / infinity chunk by chunk in the engine
+            # dtype="numeric" as scikit-learn's predict (strings are an error).
+            # A dense X is checked for NaN / infinity by the engine, in the
+            # chunks it reads anyway (scikit-learn's own pass over X costs up to
+            # 5 % of a predict on MNIST-shaped X); scikit-learn's check, run
+            # only if the engine stops on a value, then gives its exact error.
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
                               ensure_all_finite=False)
             if not get_config()["assume_finite"]:
-                x_check = _DeferredXCheck(self)
-                if not x_check.defer(X):
-                    x_check = None
+                if sp.issparse(X):  # only the stored values: no chunks to ride on
+                    assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
+                else:
+                    check_x = True
+        X_checked = X
         params = self._flat_params()
         dtype = np.result_type(X.dtype, params.dtype)
         if dtype not in (np.float32, np.float64):
@@ -783,10 +700,10 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         X = _engine_input(X, dtype)
         out = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
         try:
-            _train.predict(_state.network(self), X, params, out, check_x=x_check is not None)
+            _train.predict(_state.network(self), X, params, out, check_x=check_x)
         except ValueError:
-            if x_check is not None:
-                x_check.now()
+            if check_x:
+                assert_all_finite(X_checked, input_name="X", estimator_name=type(self).__name__)
             raise
         return out
 
@@ -943,11 +860,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             max_fun=max_fun,
         )
 
-    def _validate_input(self, X, y, incremental, reset, x_check=None):
-        X, y = self._validate_data_deferred(
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
             X,
             y,
-            x_check,
             accept_sparse=["csr", "csc"],
             multi_output=True,
             dtype=(np.float64, np.float32),
@@ -955,8 +872,6 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
-            if x_check is not None:
-                x_check.now()
             y = column_or_1d(y, warn=True)
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer()
@@ -1207,11 +1122,11 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, r2_score)
 
-    def _validate_input(self, X, y, incremental, reset, x_check=None):
-        X, y = self._validate_data_deferred(
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
             X,
             y,
-            x_check,
             accept_sparse=["csr", "csc"],
             multi_output=True,
             y_numeric=True,
@@ -1220,8 +1135,6 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
-            if x_check is not None:
-                x_check.now()
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError(

@@ -5,7 +5,7 @@ import math
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
 
-from cymlp._mlp import _Optimizer
+from cymlp._solvers import _Optimizer
 
 
 def assert_same_value(a, b, path="est"):

@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
-import cymlp._mlp
+import cymlp._solvers
 from cymlp import MLPClassifier, MLPRegressor
 
 TOL = {np.float64: dict(rtol=1e-6, atol=1e-10), np.float32: dict(rtol=1e-3, atol=1e-5)}
@@ -61,7 +61,8 @@ def splits(monkeypatch):
         return split
 
     monkeypatch.setattr(sk_mlp, "train_test_split", spy("sk", sk_mlp.train_test_split))
-    monkeypatch.setattr(cymlp._mlp, "train_test_split", spy("cy", cymlp._mlp.train_test_split))
+    monkeypatch.setattr(cymlp._solvers, "train_test_split",
+                        spy("cy", cymlp._solvers.train_test_split))
     return calls
 
 

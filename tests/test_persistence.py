@@ -111,6 +111,21 @@ def test_roundtrip_restores_an_identical_model(tmp_path, name):
     assert_same_state(loaded, est)
 
 
+def test_every_fitted_attribute_is_described_once():
+    """cymlp._state.FITTED lists every attribute a fit sets (what save/load
+    store), and each of them is set by one of the models above."""
+    from cymlp import _state
+
+    seen = set()
+    for name in MODELS:
+        est, _, _ = _fitted(name)
+        fitted = set(vars(est)) - set(vars(clone(est)))  # what the constructor sets
+        assert fitted <= set(_state.FITTED), (name, sorted(fitted - set(_state.FITTED)))
+        assert {k for k, a in _state.FITTED.items() if a.always} <= fitted, name
+        seen |= fitted
+    assert seen == set(_state.FITTED)
+
+
 def test_file_objects_and_plain_numpy(tmp_path):
     est, _, _ = _fitted("regressor adam")
     buf = io.BytesIO()

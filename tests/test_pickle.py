@@ -191,3 +191,20 @@ def test_repr_and_html_like_sklearn():
         assert repr(ours(alpha=0.1, max_iter=7)) == repr(theirs(alpha=0.1, max_iter=7))
         buf = io.StringIO(ours()._repr_html_())
         assert ours.__name__ in buf.getvalue()
+
+
+def test_pickles_name_the_public_classes_and_old_paths_still_load(data):
+    """New pickles name cymlp.MLPClassifier; pickles of earlier versions, which
+    name cymlp._mlp.MLPClassifier and cymlp._mlp._Optimizer, still load."""
+    X, y = data
+    est = _quiet(MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit, X, y)
+    new = pickle.dumps(est, protocol=0)  # text opcodes: "c<module>\n<name>\n"
+    assert b"ccymlp\nMLPClassifier\n" in new and b"ccymlp._solvers\n_Optimizer\n" in new
+    old = new.replace(b"ccymlp\nMLPClassifier\n", b"ccymlp._mlp\nMLPClassifier\n").replace(
+        b"ccymlp._solvers\n_Optimizer\n", b"ccymlp._mlp\n_Optimizer\n")
+    copy = pickle.loads(old)
+    assert type(copy) is MLPClassifier
+    assert_identical(est, copy)
+    est.partial_fit(X, y)
+    copy.partial_fit(X, y)
+    assert_identical(est, copy)

@@ -14,7 +14,7 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from _state import assert_same_model
-from cymlp import MLPClassifier, MLPRegressor, _mlp, _train
+from cymlp import MLPClassifier, MLPRegressor, _train
 
 RNG = np.random.RandomState(0)
 X = RNG.randn(30, 4)
@@ -282,7 +282,7 @@ def test_blas_limit_checked_before_the_engine(monkeypatch, shape, solver):
     rng = np.random.RandomState(1)
     Xb, yb = rng.randn(*shape), np.arange(shape[0]) % 2
     est = MLPClassifier(solver=solver, **SMALL)
-    monkeypatch.setattr(_mlp, "_INT32_MAX", 25)
+    monkeypatch.setattr(_train, "_INT32_MAX", 25)
     real = {name: getattr(_train, name) for name in ["train_epoch", "predict"]}
     calls = []
     for name, fn in real.items():
@@ -291,9 +291,9 @@ def test_blas_limit_checked_before_the_engine(monkeypatch, shape, solver):
     with pytest.raises(ValueError, match="32-bit"):
         est.fit(Xb, yb)
     assert calls == []
-    monkeypatch.setattr(_mlp, "_INT32_MAX", 2**31 - 1)
+    monkeypatch.setattr(_train, "_INT32_MAX", 2**31 - 1)
     _quiet(est.fit, Xb[:20, :20], yb[:20])
-    monkeypatch.setattr(_mlp, "_INT32_MAX", 25)
+    monkeypatch.setattr(_train, "_INT32_MAX", 25)
     calls.clear()
     Xp = np.vstack([Xb[:20, :20]] * 4)  # 32 or 80 rows
     with pytest.raises(ValueError, match="32-bit"):

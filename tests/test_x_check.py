@@ -20,7 +20,7 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
 from _state import assert_same_state
-from cymlp import MLPClassifier, MLPRegressor, _mlp, _train
+from cymlp import MLPClassifier, MLPRegressor, _base, _train
 
 PAIRS = {"clf": (MLPClassifier, SkMLPClassifier), "reg": (MLPRegressor, SkMLPRegressor)}
 RNG = np.random.RandomState(0)
@@ -69,13 +69,13 @@ def _same_error(kind, call):
 def count_sklearn_checks(monkeypatch):
     """Counts the facade's own calls of scikit-learn's finiteness check."""
     calls = []
-    real = _mlp.assert_all_finite
+    real = _base.assert_all_finite
 
     def counted(*args, **kwargs):
         calls.append(args[0].shape)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_mlp, "assert_all_finite", counted)
+    monkeypatch.setattr(_base, "assert_all_finite", counted)
     return calls
 
 

@@ -17,8 +17,13 @@ import operator
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from cymlp import _train
+
+ESTIMATORS = {}
+"""The estimator classes by name (filled by ``cymlp._estimators``): what a
+saved file may name."""
 
 
 class Layout:
@@ -90,7 +95,6 @@ class Attr(NamedTuple):
 FITTED = {
     # the network
     "n_features_in_": Attr("int", always=True),
-    "feature_names_in_": Attr("names"),          # fitted on a DataFrame
     "n_outputs_": Attr("int", always=True),
     "n_layers_": Attr("int", always=True),
     "out_activation_": Attr("out_activation", always=True),
@@ -101,20 +105,23 @@ FITTED = {
     "n_iter_": Attr("int", always=True),
     "t_": Attr("int", always=True),
     "loss_": Attr("float_or_none", always=True),
-    "best_loss_": Attr("float_or_none"),           # stochastic solvers
+    "best_loss_": Attr("float_or_none"),         # the stochastic solvers'
     "best_validation_score_": Attr("float_or_none"),
+    "_no_improvement_count": Attr("int"),
     "loss_curve_": Attr("floats"),
     "validation_scores_": Attr("floats_or_none"),
-    "_no_improvement_count": Attr("int"),
     "_best_coefs": Attr("best"),                 # the early-stopping best weights,
     "_best_intercepts": Attr("best"),            # copies in the same layout
+    "feature_names_in_": Attr("names"),          # fitted on a DataFrame
     # what training continues from (partial_fit, warm start)
-    "_optimizer": Attr("optimizer"),             # cymlp._solvers.Optimizer
+    "_optimizer": Attr("optimizer"),             # cymlp._solvers._Optimizer
     "_random_state": Attr("random_state"),       # the RandomState fit draws from
     # the classifier's labels
     "classes_": Attr("labels"),
     "_label_binarizer": Attr("label_binarizer"),
 }
+"""Every attribute a fit sets, once, by kind: in this order the saved file
+lists them (``_persist``'s codecs); pickling stores them as they are."""
 
 
 def names_of_kind(kind):
@@ -188,6 +195,33 @@ def network(est, layout=None):
     if loss == "log_loss" and est.out_activation_ == "logistic":
         loss = "binary_log_loss"
     return _train.Network(layout.units, est.activation, loss, est.out_activation_)
+
+
+# ----------------------------------------------------------------------
+# X as the engine reads it
+# ----------------------------------------------------------------------
+def check_blas_dims(n_samples, n_features):
+    """Refuse sizes the 32-bit BLAS cannot address, before any BLAS call
+    (the limit is the engine's ``_train._INT32_MAX``)."""
+    if n_features > _train._INT32_MAX or n_samples > _train._INT32_MAX:
+        raise ValueError(
+            f"X has shape ({n_samples}, {n_features}); cymlp's BLAS uses 32-bit "
+            "sizes, so both dimensions must be below 2**31."
+        )
+
+
+def engine_input(X, dtype):
+    """X as the engine reads it: a C-contiguous array, or the CSR arrays of a
+    sparse matrix (CSC is re-indexed to CSR; nothing is densified)."""
+    if sp.issparse(X):
+        X = X.tocsr()
+        return _train.CSR(
+            np.ascontiguousarray(X.data, dtype=dtype),
+            np.ascontiguousarray(X.indices, dtype=np.intp),
+            np.ascontiguousarray(X.indptr, dtype=np.intp),
+            X.shape,
+        )
+    return np.ascontiguousarray(X, dtype=dtype)
 
 
 # ----------------------------------------------------------------------

@@ -289,8 +289,28 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             _state.set_buffer(self, self._params, layout)
 
     def save(self, path):
-        """Save the fitted model to ``path`` without pickle; read it back with
-        ``cymlp.load(path)``. See the README, "Errors, threads and persistence".
+        """Save the fitted model to ``path`` without pickle.
+
+        The file holds data only (a versioned ``.npz`` of the weights, the
+        fitted attributes and the optimizer state), so ``cymlp.load(path)``
+        never runs code from it, and a loaded model predicts and continues
+        training (``partial_fit``, warm-started ``fit``) exactly as this one.
+
+        Parameters
+        ----------
+        path : str, path-like or binary file object
+            Where to write. A file name is written via a temporary file in the
+            same directory, then renamed, so a crash never leaves a truncated
+            model.
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+        ValueError
+            For a subclass, or labels or parameters that cannot be stored
+            without pickle (a RandomState ``random_state`` is stored as None,
+            with a warning).
         """
         _persist.save(self, path)
 

@@ -61,82 +61,176 @@ _PARAMETER_CONSTRAINTS = {
 }
 
 
-class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
-    """Multi-layer Perceptron classifier, compiled: scikit-learn's MLPClassifier, faster.
-
-    Same parameters, defaults, attributes and methods as
-    ``sklearn.neural_network.MLPClassifier`` (scikit-learn 1.9); with the same
-    ``random_state`` it draws the same initial weights and the same per-epoch
-    permutations, so results agree. The minibatch loop runs in Cython without
-    the GIL. See the README for the documented differences.
-
-    Parameters
-    ----------
+_PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        The ith element represents the number of neurons in the ith hidden layer.
+        The ith element is the number of neurons in the ith hidden layer; an
+        int is one hidden layer, an empty sequence none.
     activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function for the hidden layers.
+        Activation function for the hidden layers: 'identity' is
+        ``f(x) = x``, 'logistic' the sigmoid ``1 / (1 + exp(-x))``, 'tanh'
+        ``tanh(x)`` and 'relu' ``max(0, x)``.
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        The solver for weight optimization.
+        The solver for weight optimization: 'lbfgs' is scipy's L-BFGS-B
+        quasi-Newton method on the whole data set, 'sgd' minibatch stochastic
+        gradient descent, 'adam' the stochastic optimizer of Kingma and Ba.
+        'adam' works well on large data sets (thousands of samples or more);
+        'lbfgs' converges faster and often better on small ones.
     alpha : float, default=0.0001
-        Strength of the L2 regularization term (divided by the sample size).
-    batch_size : int, default='auto'
-        Size of minibatches for stochastic optimizers; 'auto' is min(200, n_samples).
+        Strength of the L2 regularization term, added to the loss after
+        division by the number of samples.
+    batch_size : int or 'auto', default='auto'
+        Size of the minibatches of the stochastic solvers; 'auto' is
+        ``min(200, n_samples)``, a larger value is clipped (with a warning).
+        Unused by 'lbfgs'.
     learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning rate schedule for weight updates (solver='sgd' only).
+        Learning rate schedule of solver='sgd': 'constant' keeps
+        ``learning_rate_init``; 'invscaling' sets it after each epoch to
+        ``learning_rate_init / (t_ + 1) ** power_t`` (scikit-learn's code);
+        'adaptive' keeps it while the training loss keeps decreasing (or the
+        validation score increasing, with ``early_stopping``), and divides it
+        by 5 each time ``n_iter_no_change + 1`` consecutive epochs fail to
+        improve by ``tol``, until it is below 1e-6.
     learning_rate_init : float, default=0.001
         The initial learning rate (solver='sgd' or 'adam').
     power_t : float, default=0.5
-        The exponent for inverse scaling learning rate (solver='sgd').
+        The exponent of the 'invscaling' learning rate (solver='sgd').
     max_iter : int, default=200
-        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+        Maximum number of iterations: epochs (how many times each sample is
+        used) for the stochastic solvers, iterations of L-BFGS for 'lbfgs'.
+        The solver stops earlier when ``tol`` is met.
     shuffle : bool, default=True
-        Whether to shuffle samples in each iteration (solver='sgd' or 'adam').
-    random_state : int, RandomState instance, default=None
-        Weight and bias initialization, train-test split for early stopping,
-        and batch sampling.
+        Whether to shuffle the samples in each epoch (solver='sgd' or
+        'adam'), as scikit-learn does, with the same draws.
+    random_state : int, RandomState instance or None, default=None
+        Determines the initial weights and biases, the train / validation
+        split of ``early_stopping`` and the minibatch order. An int gives
+        reproducible results, and the same model as scikit-learn's estimator
+        with the same ``random_state``.
     tol : float, default=1e-4
-        Tolerance for the optimization.
+        Tolerance for the optimization: when the loss (or, with
+        ``early_stopping``, the validation score) does not improve by at
+        least ``tol`` for ``n_iter_no_change`` consecutive epochs,
+        convergence is reached and training stops (unless
+        learning_rate='adaptive', which first lowers the learning rate).
+        For 'lbfgs', the gradient tolerance.
     verbose : bool, default=False
-        Whether to print progress messages to stdout.
+        Whether to print the loss of each epoch (and the validation score)
+        to stdout.
     warm_start : bool, default=False
-        Reuse the solution of the previous call to fit as initialization.
+        When True, ``fit`` continues from the previous solution (weights and
+        optimizer state) instead of starting over.
     momentum : float, default=0.9
-        Momentum for gradient descent update (solver='sgd').
+        Momentum of the gradient descent update, between 0 and 1
+        (solver='sgd').
     nesterovs_momentum : bool, default=True
         Whether to use Nesterov's momentum (solver='sgd' and momentum > 0).
     early_stopping : bool, default=False
-        Whether to use early stopping on a held-out validation score.
+        Whether to stop training when the score on a held-out validation set
+        (``validation_fraction`` of the training data, stratified for
+        single-output classification) does not improve by at least ``tol``
+        for ``n_iter_no_change`` consecutive epochs; the weights of the best
+        epoch are kept. Only for the stochastic solvers; partial_fit refuses
+        it.
     validation_fraction : float, default=0.1
-        The proportion of training data to set aside for early stopping.
+        The proportion of the training data set aside as the validation set
+        of ``early_stopping``, between 0 and 1.
     beta_1 : float, default=0.9
-        Exponential decay rate for the first moment in adam.
+        Exponential decay rate of adam's first moment estimates, in [0, 1).
     beta_2 : float, default=0.999
-        Exponential decay rate for the second moment in adam.
+        Exponential decay rate of adam's second moment estimates, in [0, 1).
     epsilon : float, default=1e-8
-        Value for numerical stability in adam.
+        Value for numerical stability in adam's update.
     n_iter_no_change : int, default=10
-        Maximum number of epochs to not meet ``tol`` improvement.
+        Maximum number of epochs that do not improve by ``tol`` before
+        training stops (solver='sgd' or 'adam'); ``numpy.inf`` never stops on
+        it.
     max_fun : int, default=15000
-        Maximum number of loss function calls (solver='lbfgs').
+        Maximum number of loss function calls of 'lbfgs'; the solver stops
+        when either ``max_iter`` or ``max_fun`` is reached.
+"""
 
+
+def _attributes(score, out_activations):
+    return f"""\
+    loss_ : float
+        The current loss computed with the loss function (the training loss
+        of the last epoch, with the regularization term).
+    best_loss_ : float or None
+        The minimum training loss reached during fitting; None with
+        ``early_stopping`` (see ``best_validation_score_``). Only set by the
+        stochastic solvers.
+    loss_curve_ : list of shape (n_iter_,)
+        The training loss at the end of each epoch. Only set by the
+        stochastic solvers.
+    validation_scores_ : list of shape (n_iter_,) or None
+        The {score} on the held-out validation set at the end of each epoch,
+        with ``early_stopping``; None otherwise. Only set by the stochastic
+        solvers.
+    best_validation_score_ : float or None
+        The best validation score ({score}) reached, with ``early_stopping``;
+        None otherwise. Only set by the stochastic solvers.
+    t_ : int
+        The number of training samples seen by the solver during fitting
+        (``n_iter_ * n_samples``): the time step of the 'invscaling' schedule.
+    coefs_ : list of shape (n_layers - 1,)
+        The ith element is the weight matrix of layer i, of shape
+        ``(units of layer i, units of layer i + 1)``. The arrays are views
+        into one flat parameter buffer; assigning new arrays is honoured.
+    intercepts_ : list of shape (n_layers - 1,)
+        The ith element is the bias vector of layer i + 1.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit. Defined only when X has
+        feature names that are all strings.
+    n_iter_ : int
+        The number of iterations the solver has run (epochs for the
+        stochastic solvers).
+    n_layers_ : int
+        Number of layers, input and output layers included.
+    n_outputs_ : int
+        Number of outputs.
+    out_activation_ : str
+        Name of the output activation function: {out_activations}.
+"""
+
+
+class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
+    """Multi-layer Perceptron classifier, compiled: scikit-learn's MLPClassifier, faster.
+
+    A feed-forward network trained on the log-loss (cross-entropy) by L-BFGS
+    or minibatch stochastic gradient descent (sgd, adam), with a softmax
+    output for multiclass targets and independent logistic outputs for
+    binary and multilabel ones.
+
+    The same parameters, defaults, attributes, methods, warnings and errors as
+    ``sklearn.neural_network.MLPClassifier`` (scikit-learn 1.9); with the
+    same ``random_state`` it draws the same initial weights, validation split
+    and per-epoch permutations, so the models agree. The training loop runs
+    in Cython without the GIL. See the README, "Differences from
+    scikit-learn", for the documented differences (e.g. a failed fit leaves
+    the model as it was).
+
+    Parameters
+    ----------
+%(parameters)s
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)
-    loss_ : float
-    best_loss_ : float or None
-    loss_curve_ : list of shape (n_iter_,)
-    validation_scores_ : list of shape (n_iter_,) or None
-    best_validation_score_ : float or None
-    t_ : int
-    coefs_ : list of shape (n_layers - 1,)
-    intercepts_ : list of shape (n_layers - 1,)
-    n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-    n_iter_ : int
-    n_layers_ : int
-    n_outputs_ : int
-    out_activation_ : str
+        The class labels (for multilabel targets, the indices of the label
+        columns).
+%(attributes)s
+    See Also
+    --------
+    MLPRegressor : Multi-layer Perceptron regressor.
+    sklearn.neural_network.MLPClassifier : The estimator this one replaces.
+
+    Notes
+    -----
+    ``coefs_`` and ``intercepts_`` are views into one flat parameter buffer,
+    which the engine trains in place. X may be dense or sparse (CSR or CSC:
+    never densified); float32 X trains in float32. Fitted models pickle, and
+    ``save`` writes a pickle-free file that ``cymlp.load`` reads.
 
     Examples
     --------
@@ -144,9 +238,16 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     >>> from sklearn.datasets import load_digits
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = cymlp.MLPClassifier(random_state=0, max_iter=50).fit(X / 16, y)
+    >>> clf.predict(X[:3] / 16)
+    array([0, 1, 2])
+    >>> clf.predict_proba(X[:1] / 16).shape
+    (1, 10)
     >>> clf.score(X / 16, y) > 0.95
     True
     """
+
+    __doc__ %= {"parameters": _PARAMETERS, "attributes": _attributes(
+        "accuracy", "'softmax' (multiclass) or 'logistic' (binary, multilabel)")}
 
     _parameter_constraints: dict = _PARAMETER_CONSTRAINTS
 
@@ -323,7 +424,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
         Returns
@@ -364,21 +465,54 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
     """Multi-layer Perceptron regressor, compiled: scikit-learn's MLPRegressor, faster.
 
-    Same parameters, defaults, attributes and methods as
-    ``sklearn.neural_network.MLPRegressor`` (scikit-learn 1.9); ``loss`` is
-    the first positional parameter. See MLPClassifier for the shared
-    parameters and the README for the documented differences.
+    A feed-forward network trained on the squared error (or the Poisson
+    deviance) by L-BFGS or minibatch stochastic gradient descent (sgd, adam),
+    with one linear output per target (exponential outputs for 'poisson').
+
+    The same parameters, defaults, attributes, methods, warnings and errors as
+    ``sklearn.neural_network.MLPRegressor`` (scikit-learn 1.9), ``loss``
+    first; with the same ``random_state`` it draws the same initial weights,
+    validation split and per-epoch permutations, so the models agree. The
+    training loop runs in Cython without the GIL. See the README,
+    "Differences from scikit-learn", for the documented differences.
 
     Parameters
     ----------
     loss : {'squared_error', 'poisson'}, default='squared_error'
-        The loss function. 'poisson' uses an exp output and requires y >= 0.
-    hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
-    learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose,
-    warm_start, momentum, nesterovs_momentum, early_stopping,
-    validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, max_fun
-        As in MLPClassifier.
+        The loss function: 'squared_error' is half the mean squared error
+        (summed over the outputs); 'poisson' is the Poisson deviance with an
+        exponential output, and requires y >= 0 (a negative y is a
+        ValueError).
+%(parameters)s
+    Attributes
+    ----------
+%(attributes)s
+    See Also
+    --------
+    MLPClassifier : Multi-layer Perceptron classifier.
+    sklearn.neural_network.MLPRegressor : The estimator this one replaces.
+
+    Notes
+    -----
+    ``coefs_`` and ``intercepts_`` are views into one flat parameter buffer,
+    which the engine trains in place. X may be dense or sparse (CSR or CSC:
+    never densified); float32 X trains in float32, y included. Fitted models
+    pickle, and ``save`` writes a pickle-free file that ``cymlp.load`` reads.
+
+    Examples
+    --------
+    >>> import cymlp
+    >>> from sklearn.datasets import make_regression
+    >>> X, y = make_regression(n_samples=200, n_features=20, random_state=1)
+    >>> reg = cymlp.MLPRegressor(random_state=1, max_iter=2000, tol=0.1).fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    >>> reg.score(X, y) > 0.9
+    True
     """
+
+    __doc__ %= {"parameters": _PARAMETERS, "attributes": _attributes(
+        "R2 score", "'identity' (squared_error) or 'exp' (poisson)")}
 
     _parameter_constraints: dict = {
         **_PARAMETER_CONSTRAINTS,

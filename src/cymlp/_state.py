@@ -11,6 +11,9 @@ everything else (the views, pickling, the saved file, the engine's
 ``FITTED`` lists every attribute a fit sets, once, with the kind that says
 how ``cymlp._persist`` stores it. Pickling stores every attribute as it is,
 except the views: ``_params`` once, and the layer sizes to rebuild them.
+
+Also here: X as the engine reads it (``engine_input``) and the 32-bit BLAS
+size check, both shared by fitting and prediction.
 """
 
 import operator

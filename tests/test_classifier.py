@@ -288,3 +288,33 @@ def test_partial_fit_keeps_the_optimizer_settings_it_was_built_with(data):
         est.set_params(momentum=0.9, alpha=0.01)
         est.partial_fit(X, y)
     _assert_same_model(sk, cy)
+
+
+@pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
+def test_docstring_documents_everything_and_its_examples_run(name):
+    """help(cymlp.X) is complete: every parameter and every attribute that
+    scikit-learn documents is described, and the examples run."""
+    import doctest
+    import re
+
+    import sklearn.neural_network as skn
+
+    ours, theirs = getattr(cymlp, name).__doc__, getattr(skn, name).__doc__
+
+    def entries(doc, section, end):
+        text = doc[doc.index(section + "\n"):doc.index(end + "\n")]
+        return re.findall(r"^    (\w+) : ", text, re.M)
+
+    params = entries(ours, "Parameters", "Attributes")
+    assert params == list(inspect.signature(getattr(cymlp, name)).parameters)
+    assert set(entries(theirs, "Attributes", "See Also")) <= set(
+        entries(ours, "Attributes", "See Also"))
+    for entry in re.split(r"\n    (?=\w+ : )", ours[ours.index("Parameters\n"):
+                                                    ours.index("See Also\n")])[1:]:
+        assert len(entry.strip().splitlines()) >= 2, entry  # a description, not a name
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for test in doctest.DocTestFinder(recurse=False).find(getattr(cymlp, name)):
+            runner.run(test)
+    assert runner.tries >= 3 and runner.failures == 0

@@ -144,13 +144,15 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
             self._random_state = check_random_state(self.random_state)
             if first_pass:
-                self._initialize(y, layer_units, X.dtype)
-            layout = _state.Layout.of(self)
-            if layout.units != layer_units:
-                raise ValueError(
-                    f"The network of the previous fit has layer sizes {layout.units}; "
-                    f"this call needs {layer_units}. Use warm_start=False to start over."
-                )
+                layout = _state.Layout(layer_units)
+                self._initialize(y, layout, X.dtype)
+            else:
+                layout = _state.Layout.of(self)
+                if layout.units != layer_units:
+                    raise ValueError(
+                        f"The network of the previous fit has layer sizes {layout.units}; "
+                        f"this call needs {layer_units}. Use warm_start=False to start over."
+                    )
             params = _state.flat_params(self)
             if params.dtype != X.dtype:
                 # keep training in the model's dtype (warm start / partial_fit)
@@ -192,12 +194,13 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             coef[...] = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
             intercept[...] = self._random_state.uniform(-bound, bound, fan_out)
 
-    def _initialize(self, y, layer_units, dtype):
+    def _initialize(self, y, layout, dtype):
+        """The first fit's attributes and initial weights (scikit-learn's
+        ``_initialize``)."""
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = y.shape[1]
-        self.n_layers_ = len(layer_units)
-        layout = _state.Layout(layer_units)
+        self.n_layers_ = len(layout.units)
         if not is_classifier(self):
             self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
         elif self._label_binarizer.y_type_ == "multiclass":

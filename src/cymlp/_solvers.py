@@ -159,27 +159,8 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
     elif not early_stopping and est.best_loss_ is None:
         est.best_loss_ = np.inf
     if early_stopping:
-        should_stratify = is_classifier(est) and est.n_outputs_ == 1
-        stratify = Y.astype(bool) if should_stratify else None
-        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-        split = train_test_split(
-            *arrays,
-            random_state=est._random_state,
-            test_size=est.validation_fraction,
-            stratify=stratify,
-        )
-        X_train, X_val, Y_train, Y_val = split[:4]
-        sw_train, sw_val = (split[4], split[5]) if sample_weight is not None else (None, None)
-        if X_val.shape[0] < 2:
-            raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' "
-                "or the size of your dataset."
-            )
-        if is_classifier(est):
-            y_val = est._label_binarizer.inverse_transform(Y_val.astype(bool))
-        else:
-            y_val = Y_val if Y_val.shape[1] > 1 else Y_val.ravel()
-        Y_train = np.ascontiguousarray(Y_train)
+        X_train, Y_train, sw_train, X_val, y_val, sw_val = _validation_split(
+            est, X, Y, sample_weight)
     else:
         X_train, Y_train, sw_train = X, Y, sample_weight
         X_val = y_val = sw_val = None
@@ -299,6 +280,34 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
             c[...] = best
         for b, best in zip(est.intercepts_, est._best_intercepts):
             b[...] = best
+
+
+def _validation_split(est, X, Y, sample_weight):
+    """early_stopping's held-out set: scikit-learn's own train_test_split with
+    the same draws (stratified for single-output classification only, as
+    scikit-learn's code decides), and the validation targets as ``score``
+    takes them."""
+    should_stratify = is_classifier(est) and est.n_outputs_ == 1
+    stratify = Y.astype(bool) if should_stratify else None
+    arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+    split = train_test_split(
+        *arrays,
+        random_state=est._random_state,
+        test_size=est.validation_fraction,
+        stratify=stratify,
+    )
+    X_train, X_val, Y_train, Y_val = split[:4]
+    sw_train, sw_val = (split[4], split[5]) if sample_weight is not None else (None, None)
+    if X_val.shape[0] < 2:
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' "
+            "or the size of your dataset."
+        )
+    if is_classifier(est):
+        y_val = est._label_binarizer.inverse_transform(Y_val.astype(bool))
+    else:
+        y_val = Y_val if Y_val.shape[1] > 1 else Y_val.ravel()
+    return X_train, np.ascontiguousarray(Y_train), sw_train, X_val, y_val, sw_val
 
 
 def _update_no_improvement_count(est, early_stopping, X, y, sample_weight):

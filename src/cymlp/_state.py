@@ -17,6 +17,7 @@ size check, both shared by fitting and prediction.
 """
 
 import operator
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
@@ -35,8 +36,9 @@ class Layout:
     Parameters
     ----------
     layer_units : sequence of int
-        Units per layer, input first (integers: a float size is a TypeError,
-        as NumPy's for an array shape).
+        Units per layer, input first. Integers (NumPy's too) become Python
+        ints; anything else is kept as given, so that allocating the buffer
+        raises NumPy's own TypeError for it, as fit always has.
 
     Attributes
     ----------
@@ -54,7 +56,7 @@ class Layout:
     __slots__ = ("units", "coef_shapes", "coef_offsets", "intercept_offsets", "n_params")
 
     def __init__(self, layer_units):
-        self.units = [operator.index(u) for u in layer_units]
+        self.units = [operator.index(u) if isinstance(u, Integral) else u for u in layer_units]
         self.coef_shapes = list(zip(self.units[:-1], self.units[1:]))
         offset = 0
         self.coef_offsets = []

@@ -7,23 +7,16 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
-from _state import assert_params_are_views, assert_same_model, assert_same_state
+from _util import quiet, assert_params_are_views, assert_same_model, assert_same_state
 from cymlp import MLPClassifier, MLPRegressor, _train
 
 RNG = np.random.RandomState(0)
 X = RNG.randn(60, 4)
 Y = np.arange(60) % 3
 YR = X @ RNG.randn(4) + 0.1 * RNG.randn(60)
-
-
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fn(*args, **kwargs)
 
 
 def _make(kind, solver, **kw):
@@ -40,7 +33,7 @@ def _target(kind):
 
 def _fitted(kind, solver, **kw):
     est = _make(kind, solver, **kw)
-    _quiet(est.fit, X, _target(kind))
+    quiet(est.fit, X, _target(kind))
     if solver != "lbfgs":
         est.partial_fit(X, _target(kind))
     return est
@@ -133,7 +126,7 @@ def test_failed_call_changes_nothing(name, kind, solver):
     params_buffer = est._params
 
     with pytest.raises(ValueError):
-        _quiet(FAILURES[name], est, kind)
+        quiet(FAILURES[name], est, kind)
 
     assert_same_state(est, before)
     # restored in place: the same buffer, the same view objects, old values
@@ -144,11 +137,11 @@ def test_failed_call_changes_nothing(name, kind, solver):
     for model in (est, twin):
         if solver == "lbfgs":
             model.set_params(warm_start=True, max_iter=3)
-            _quiet(model.fit, X, _target(kind))
+            quiet(model.fit, X, _target(kind))
         else:
             model.partial_fit(X, _target(kind))
             model.set_params(warm_start=True)
-            _quiet(model.fit, X, _target(kind))
+            quiet(model.fit, X, _target(kind))
     assert_same_state(est, twin)
 
 
@@ -161,14 +154,14 @@ def test_failed_first_fit_leaves_an_unfitted_estimator(kind):
     assert est.__dict__.keys() == fresh.__dict__.keys()
     assert not hasattr(est, "coefs_")
     est.set_params(learning_rate_init=0.01)
-    assert_same_model(_quiet(est.fit, X, _target(kind)),
-                      _quiet(_make(kind, "adam").fit, X, _target(kind)))
+    assert_same_model(quiet(est.fit, X, _target(kind)),
+                      quiet(_make(kind, "adam").fit, X, _target(kind)))
 
 
 def test_failed_call_rewinds_a_randomstate_random_state():
     rs = np.random.RandomState(7)
     est = _make("clf", "sgd", random_state=rs)
-    _quiet(est.fit, X, Y)
+    quiet(est.fit, X, Y)
     state = rs.get_state()
     est.set_params(learning_rate_init=1e200)
     with pytest.raises(ValueError, match="non-finite"):
@@ -215,7 +208,7 @@ def test_divergence_raises_like_sklearn(kind, solver):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(ValueError, match="non-finite parameter weights"):
-            _quiet(Sk(**_make(kind, solver, learning_rate_init=1e200, max_iter=10)
+            quiet(Sk(**_make(kind, solver, learning_rate_init=1e200, max_iter=10)
                       .get_params()).fit, X * 100, _target(kind))
 
 
@@ -225,7 +218,7 @@ def test_divergence_in_the_last_update_still_raises(kind):
     est = _make(kind, "sgd", learning_rate_init=1e308, max_iter=1, batch_size=60,
                 momentum=0.0)
     with pytest.raises(ValueError, match="non-finite parameter weights") as err:
-        _quiet(est.fit, X * 1e10, _target(kind))
+        quiet(est.fit, X * 1e10, _target(kind))
     assert "smaller learning_rate_init" in str(err.value)
 
 
@@ -241,14 +234,14 @@ def test_lbfgs_non_finite_loss_raises(kind, scale):
     assert np.isnan(sk.loss_)
     est = _make(kind, "lbfgs")
     with pytest.raises(ValueError, match="non-finite parameter weights.*preprocessed"):
-        _quiet(est.fit, X * scale, _target(kind))
+        quiet(est.fit, X * scale, _target(kind))
     assert not hasattr(est, "coefs_")
 
 
 def test_lbfgs_huge_targets_raise():
     est = _make("reg", "lbfgs")
     with pytest.raises(ValueError, match="non-finite"):
-        _quiet(est.fit, X, YR * 1e200)
+        quiet(est.fit, X, YR * 1e200)
 
 
 # ----------------------------------------------------------------------
@@ -284,7 +277,7 @@ def test_keyboard_interrupt_keeps_the_model_so_far(monkeypatch, kind, solver,
     assert est.n_iter_ == 2 and len(est.loss_curve_) == 2
     assert_params_are_views(est)
     # the same as two epochs
-    two = _quiet(_make(kind, solver, max_iter=2, early_stopping=early_stopping).fit,
+    two = quiet(_make(kind, solver, max_iter=2, early_stopping=early_stopping).fit,
                  X, _target(kind))
     assert_same_model(est, two)
     assert est.loss_curve_ == two.loss_curve_
@@ -294,8 +287,8 @@ def test_keyboard_interrupt_keeps_the_model_so_far(monkeypatch, kind, solver,
         est.partial_fit(X, _target(kind))
         two.partial_fit(X, _target(kind))
         assert_same_model(est, two)
-    _quiet(est.fit, X, _target(kind))
-    assert_same_model(est, _quiet(_make(kind, solver, max_iter=10,
+    quiet(est.fit, X, _target(kind))
+    assert_same_model(est, quiet(_make(kind, solver, max_iter=10,
                                         early_stopping=early_stopping).fit, X, _target(kind)))
 
 

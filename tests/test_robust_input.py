@@ -188,20 +188,29 @@ def test_non_numeric_strings_in_regression_y():
         MLPRegressor(**SMALL).fit(X, np.array(list("abcdefghijklmnopqrstuvwxyzABCD")))
 
 
-# -- where scikit-learn misbehaves, cymlp refuses clearly ---------------------
+# -- one class: a scikit-learn quirk kept for compatibility -------------------
 @pytest.mark.parametrize("labels", [np.zeros(30), np.full(30, "spam"), np.ones(30, bool)])
-def test_one_class_is_refused(labels):
-    # scikit-learn fits a constant model whose predict_proba has 2 columns for 1 class
-    with pytest.raises(ValueError, match="at least 2 classes.*only one class"):
-        MLPClassifier(**SMALL).fit(X, labels)
-    with pytest.raises(ValueError, match="at least 2 classes.*only one class"):
-        MLPClassifier(**SMALL).partial_fit(X, labels, classes=labels[:1])
+def test_one_class_fits_as_sklearn(labels):
+    # scikit-learn fits a constant model: classes_ of one label, predict returns
+    # it, predict_proba has two columns
+    for call in ["fit", "partial_fit"]:
+        kw = dict(classes=labels[:1]) if call == "partial_fit" else {}
+        ours = quiet(getattr(MLPClassifier(**SMALL), call), X, labels, **kw)
+        theirs = quiet(getattr(SkMLPClassifier(**SMALL), call), X, labels, **kw)
+        np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+        np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+        assert ours.predict(X).dtype == theirs.predict(X).dtype
+        np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-10)
+        assert ours.predict_proba(X).shape == (len(X), 2)
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
 
 
 def test_one_sample():
-    # a classifier cannot learn from one sample (one class)
-    with pytest.raises(ValueError, match="only one class"):
-        MLPClassifier(**SMALL).fit(X[:1], Y[:1])
+    # one sample is one class: fitted as scikit-learn does
+    ours = quiet(MLPClassifier(**SMALL).fit, X[:1], Y[:1])
+    theirs = quiet(SkMLPClassifier(**SMALL).fit, X[:1], Y[:1])
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-10)
     # but partial_fit with all classes can, as can a regressor
     for solver in ["sgd", "adam", "lbfgs"]:
         ours = quiet(MLPRegressor(solver=solver, **SMALL).fit, X[:1], YR[:1])

@@ -336,13 +336,6 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     "`y` has classes not in `self.classes_`. "
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
-        if self._label_binarizer.y_type_ != "multilabel-indicator" and len(self.classes_) < 2:
-            # scikit-learn would fit a constant model whose predict_proba has
-            # two columns for one class; refuse, as its linear classifiers do
-            raise ValueError(
-                "MLPClassifier needs samples of at least 2 classes, but got only "
-                f"one class: {self.classes_[0]}."
-            )
         return X, self._binarize(y)
 
     def _binarize(self, y):
@@ -355,7 +348,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 and y.dtype.kind in "biuf" and classes.dtype.kind in "biuf"):
             return lb.transform(y).astype(bool)
         col = np.searchsorted(classes, y)
-        if len(classes) == 2:
+        if len(classes) <= 2:
+            # one column; all False for a single class, as LabelBinarizer gives
             return (col == 1).reshape(-1, 1)
         Y = np.zeros((y.shape[0], len(classes)), dtype=bool)
         Y[np.arange(y.shape[0]), col] = True

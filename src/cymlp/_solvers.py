@@ -110,14 +110,6 @@ def fit_lbfgs(est, X, Y, sample_weight, layout, incremental=False):
         jac=True,
         options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol},
     )
-    if not (np.isfinite(opt_res.fun) and np.isfinite(opt_res.x).all()):
-        # scipy ends "successfully" on a NaN/inf objective: never keep that
-        raise ValueError(
-            "Solver produced non-finite parameter weights: the L-BFGS loss "
-            f"became NaN or infinite (loss = {opt_res.fun}). The input data "
-            "may contain large values and need to be preprocessed (e.g. "
-            "scaled with StandardScaler)."
-        )
     est.n_iter_ = _check_optimize_result("lbfgs", opt_res, est.max_iter)
     est.loss_ = float(opt_res.fun)
     params[...] = opt_res.x
@@ -197,7 +189,7 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
                 est._random_state.shuffle(perm)
                 sample_idx = sample_idx[perm]
                 order = sample_idx
-            accumulated_loss, opt.t, finite = _train.train_epoch(
+            accumulated_loss, opt.t, _ = _train.train_epoch(
                 net,
                 ws,
                 X_train,
@@ -220,14 +212,6 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
                 float(est.alpha),
                 opt.t,
             )
-            if not finite:
-                raise ValueError(
-                    "Solver produced non-finite parameter weights: the training "
-                    f"loss became NaN or infinite in epoch {est.n_iter_ + 1}. "
-                    "The learning rate may be too large (try a smaller "
-                    "learning_rate_init), or the input data may contain large "
-                    "values and need to be preprocessed."
-                )
             if opt.solver == "adam":
                 opt.learning_rate = float(
                     opt.learning_rate_init

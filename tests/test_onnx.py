@@ -112,7 +112,9 @@ def _rtol(model, graph_dtype):
 
 
 def _run(onx, X, graph_dtype):
-    sess = ort.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(onx.SerializeToString(), so, providers=["CPUExecutionProvider"])
     outputs = sess.run(None, {sess.get_inputs()[0].name: np.asarray(X, dtype=graph_dtype)})
     return {o.name: value for o, value in zip(sess.get_outputs(), outputs)}
 
@@ -346,6 +348,13 @@ def test_unfitted_model_raises_not_fitted(est):
         skl2onnx.to_onnx(est, X[:1].astype(np.float32))
 
 
+@pytest.mark.parametrize("kind", ["multiclass", "squared_error"])
+def test_wrong_input_width_raises(kind):
+    model, X = _fitted(kind, np.float64, False)
+    with pytest.raises(ValueError, match="X has 4 features, but MLP.* is expecting 5 features"):
+        cymlp.onnx.to_onnx(model, X[:1, :4])
+
+
 def test_export_does_not_change_the_model():
     model, X = _fitted("multiclass", np.float32, False)
     before = [c.copy() for c in model.coefs_], model.predict_proba(X)
@@ -353,3 +362,20 @@ def test_export_does_not_change_the_model():
     assert all(np.array_equal(a, b) for a, b in zip(before[0], model.coefs_))
     assert all(c.dtype == np.float32 for c in model.coefs_)
     np.testing.assert_array_equal(model.predict_proba(X), before[1])
+
+
+def test_deploying_guide_examples(tmp_path, monkeypatch):
+    """Every ```python block of docs/deploying.md, run in order in one namespace."""
+    import pathlib
+    import re
+
+    guide = pathlib.Path(__file__).resolve().parents[1] / "docs" / "deploying.md"
+    blocks = re.findall(r"^```python\n(.*?)^```", guide.read_text(), flags=re.S | re.M)
+    assert len(blocks) == 2
+    monkeypatch.chdir(tmp_path)  # the guide writes digits.onnx
+    namespace = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the examples fit without any warning
+        for block in blocks:
+            exec(compile(block, str(guide), "exec"), namespace)
+    assert (tmp_path / "digits.onnx").stat().st_size > 0

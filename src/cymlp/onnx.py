@@ -34,9 +34,14 @@ What each kind of model produces (names as skl2onnx gives them):
   output, where ``predict`` returns ``(n,)``); ``loss="poisson"`` models
   include their exponential output.
 
+With the default ZipMap, whose ONNX definition takes float32 probabilities
+only, a float64 graph casts its probabilities to float32 for the ZipMap (the
+label is still computed in float64); ``zipmap=False`` or ``"columns"`` keep
+the graph's dtype.
+
 Only public fitted attributes are read: ``coefs_``, ``intercepts_``,
-``activation``, ``out_activation_``, ``n_outputs_``, ``classes_`` (and
-``n_features_in_`` through skl2onnx's input checks).
+``activation``, ``out_activation_``, ``n_outputs_`` and ``classes_`` (a
+multilabel model is the one with several logistic output units).
 """
 
 import numpy as np
@@ -124,6 +129,16 @@ def _check_model(model):
     for act in (model.activation, model.out_activation_):
         if act not in _ACTIVATION_OPS:
             raise ValueError(f"cymlp.onnx: no ONNX operator for activation {act!r}")
+
+
+def _check_input_width(operator, model):
+    """A clear error now rather than a MatMul failure in the runtime."""
+    shape = operator.inputs[0].type.shape
+    n_features = model.coefs_[0].shape[0]
+    if len(shape) == 2 and isinstance(shape[1], int) and shape[1] != n_features:
+        raise ValueError(
+            f"X has {shape[1]} features, but {type(model).__name__} is expecting "
+            f"{n_features} features as input.")
 
 
 def _is_multilabel(model):
@@ -256,6 +271,7 @@ def _classifier_shapes(operator):
     check_input_and_output_numbers(operator, input_count_range=1, output_count_range=[2, 3])
     model = operator.raw_operator
     _check_model(model)
+    _check_input_width(operator, model)
     n = operator.inputs[0].get_first_dimension()
     kind = _classifier_label_kind(operator.scope_inst, model)
     proba_type = guess_tensor_type(operator.inputs[0].type).__class__
@@ -352,6 +368,7 @@ def _regressor_shapes(operator):
     check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
     model = operator.raw_operator
     _check_model(model)
+    _check_input_width(operator, model)
     n = operator.inputs[0].get_first_dimension()
     out_type = guess_tensor_type(operator.inputs[0].type).__class__
     operator.outputs[0].set_type(out_type([n, model.n_outputs_]))

@@ -5,7 +5,11 @@ alone and behind a StandardScaler in a Pipeline, from a model fitted on float64
 and on float32 X (cymlp then keeps float32 parameters). Labels must equal
 ``predict``'s exactly; probabilities and values agree at a tolerance set by the
 less precise of the model's dtype and the graph's (a float32 model in a float64
-graph is compared as float32). Poisson outputs are compared relatively.
+graph is compared as float32). Poisson outputs are compared relatively. The
+model predicts from the graph's input itself (X cast to the graph's dtype):
+a float32 graph's input is X rounded to float32, and that rounding (up to
+6e-6 on the feature around 100 in the Pipeline's data, 10 float32 eps once
+scaled) is the data's, not the export's.
 
 Labels could only differ on a row whose probability is within rounding of the
 decision threshold (0.5, or a tie between the two largest probabilities):
@@ -162,6 +166,7 @@ def _assert_labels_equal(got, want):
 @pytest.mark.parametrize("kind", CLASSIFIER_KINDS)
 def test_classifier_matches_predict(kind, fit_dtype, graph_dtype, pipeline):
     model, X = _fitted(kind, fit_dtype, pipeline)
+    X = X.astype(graph_dtype)  # the graph's input, and predict's (see the module's docstring)
     assert _model_dtype(model) == fit_dtype
     _assert_clear_margin(model, X)
     onx = cymlp.onnx.to_onnx(model, X[:1].astype(graph_dtype), options=_no_zipmap(model))
@@ -182,6 +187,7 @@ def test_classifier_matches_predict(kind, fit_dtype, graph_dtype, pipeline):
 @pytest.mark.parametrize("kind", REGRESSOR_KINDS)
 def test_regressor_matches_predict(kind, fit_dtype, graph_dtype, pipeline):
     model, X = _fitted(kind, fit_dtype, pipeline)
+    X = X.astype(graph_dtype)  # the graph's input, and predict's (see the module's docstring)
     assert _model_dtype(model) == fit_dtype
     onx = cymlp.onnx.to_onnx(model, X[:1].astype(graph_dtype))
     out = _run(onx, X, graph_dtype)
@@ -211,6 +217,7 @@ def test_every_activation_and_depth(activation, hidden, graph_dtype):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = MLPClassifier(**params).fit(X, three)
         reg = MLPRegressor(**params).fit(X, score)
+    X = X.astype(graph_dtype)  # the graph's input, and predict's
     tol = _rtol(clf, graph_dtype)
     out = _run(cymlp.onnx.to_onnx(clf, X[:1].astype(graph_dtype), options=_no_zipmap(clf)),
                X, graph_dtype)
@@ -236,6 +243,7 @@ def test_zipmap(kind, graph_dtype):
     """The default ZipMap: a list of {class: probability} dicts, float32 (ZipMap's
     only type; a float64 graph casts its probabilities for it), and the label."""
     model, X = _fitted(kind, np.float64, False)
+    X = X.astype(graph_dtype)  # the graph's input, and predict's (see the module's docstring)
     onx = skl2onnx.to_onnx(model, X[:1].astype(graph_dtype))  # default options
     out = _run(onx, X, graph_dtype)
     assert list(out) == ["output_label", "output_probability"]
@@ -261,6 +269,7 @@ def test_zipmap_refused_for_labels_beyond_int64():
 def test_zipmap_columns(kind, graph_dtype):
     """zipmap='columns': the label, then one probability column per class."""
     model, X = _fitted(kind, np.float64, False)
+    X = X.astype(graph_dtype)  # the graph's input, and predict's (see the module's docstring)
     onx = cymlp.onnx.to_onnx(model, X[:1].astype(graph_dtype),
                              options={id(model): {"zipmap": "columns"}})
     out = _run(onx, X, graph_dtype)

@@ -85,7 +85,7 @@ def _fitted(kind, fit_dtype, pipeline):
         if pipeline:
             X = X * [1.0, 3.0, 0.5, 10.0, 2.0] + [5.0, -2.0, 0.0, 100.0, 1.0]
         params = dict(hidden_layer_sizes=(12, 7), activation=activation, solver="lbfgs",
-                      max_iter=300, random_state=0)
+                      max_iter=100, random_state=0)
         if what == "classifier":
             est = MLPClassifier(**params)
         else:

@@ -320,6 +320,19 @@ def test_skl2onnx_entry_points_after_import():
     _assert_labels_equal(out["label"], model.predict(X))
     onx = skl2onnx.to_onnx(model, X[:1], options=_no_zipmap(model))
     _assert_labels_equal(_run(onx, X, np.float64)["label"], model.predict(X))
+    # options keyed by class, as skl2onnx allows
+    onx = skl2onnx.to_onnx(model, X[:1], options={MLPClassifier: {"zipmap": False}})
+    assert [o.name for o in onx.graph.output] == ["label", "probabilities"]
+
+
+def test_import_without_skl2onnx_names_the_extra(monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.setitem(sys.modules, "skl2onnx", None)  # import skl2onnx -> ImportError
+    monkeypatch.delitem(sys.modules, "cymlp.onnx")
+    with pytest.raises(ImportError, match=r"pip install 'cymlp\[onnx\]'"):
+        importlib.import_module("cymlp.onnx")
 
 
 @pytest.mark.parametrize("target_opset", [13, 17, None])

@@ -48,6 +48,7 @@ import numpy as np
 
 try:
     import onnx
+    import onnx.numpy_helper
     from skl2onnx import to_onnx as _skl2onnx_to_onnx
     from skl2onnx import update_registered_converter
     from skl2onnx._parse import _apply_zipmap
@@ -188,9 +189,15 @@ def _add_node(scope, container, op_type, inputs, **attrs):
 
 
 def _add_constant(scope, container, name, values, onnx_type):
+    """An initializer holding ``values`` (whose dtype is that of ``onnx_type``)."""
     values = np.asarray(values)
     cname = scope.get_unique_variable_name(name)
-    container.add_initializer(cname, onnx_type, list(values.shape), values.ravel().tolist())
+    if onnx_type == _TP.STRING:
+        content = values.ravel().tolist()
+    else:  # the raw bytes, exactly (and fast for large layers)
+        content = onnx.numpy_helper.from_array(values)
+        assert content.data_type == onnx_type, (content.data_type, onnx_type)
+    container.add_initializer(cname, onnx_type, list(values.shape), content)
     return cname
 
 

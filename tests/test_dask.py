@@ -34,7 +34,7 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier  # noqa: E40
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from _state import assert_same_model  # noqa: E402
+from _util import assert_same_model  # noqa: E402
 from cymlp import MLPClassifier, MLPRegressor  # noqa: E402
 
 Incremental = dask_ml_wrappers.Incremental

@@ -25,7 +25,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from threadpoolctl import threadpool_limits
 
-from _state import assert_same_model
+from _util import assert_same_model
 from cymlp import MLPClassifier
 
 # warnings.catch_warnings is process-wide, not per thread (GridSearchCV on threads)

@@ -91,10 +91,13 @@ def main(argv=None):
         from sklearn.neural_network import MLPClassifier as SkMLP
         impls.append(("sklearn", SkMLP))
     rows = []
+    loads = {}
     with _measure.threads(args.threads):
         for name, cls in impls:
             run = runners(cls, X, y)
-            times = _measure.interleaved(run, args.reps, settle=0.1)
+            with _measure.ForeignLoad() as load:
+                times = _measure.interleaved(run, args.reps, settle=0.1)
+            loads[name] = load.value
             print(f"{name} done", file=sys.stderr, flush=True)
             for label, ts in times.items():
                 chunk = int(label.rsplit(" ", 1)[1]) if label != "fit" else None
@@ -116,6 +119,11 @@ def main(argv=None):
     head = (f"Streaming, {len(X)} x 100 float32, 10 classes, adam, batch 200, (100,), "
             f"{PASSES} passes, {args.threads} BLAS thread(s), {args.reps} repetitions; "
             f"{info.get('cpu', '')}")
+    if any(v is not None for v in loads.values()):
+        # CPU used by other processes while it ran (0 on an idle machine); the
+        # paired ratios hold up under load better than the seconds do
+        head += "; other processes' load " + ", ".join(
+            f"{n} {v:.2f} cores" for n, v in loads.items() if v is not None)
     cols = ["impl", "run", "seconds (median)", "throughput vs fit", "fixed µs/call", "target"]
     if args.markdown:
         print(f"**{head}**\n")

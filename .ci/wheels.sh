@@ -224,7 +224,8 @@ check_sdist() {
     tar -tzf "$sdist" >"$WORK/sdist-contents.txt"
     local missing=() f
     for f in setup.py pyproject.toml README.md src/cymlp/__init__.py \
-             src/cymlp/{_blas,_activations,_loss,_optimizers,_train}.pyx; do
+             src/cymlp/{_blas,_activations,_loss,_optimizers,_train}.pyx \
+             src/cymlp/_kernels/{simd,cymlp_t,activations,activations_impl,optimizers,optimizers_impl,engine,engine_impl}.h; do
         grep -q "^[^/]*/$f\$" "$WORK/sdist-contents.txt" || missing+=("$f")
     done
     [[ ${#missing[@]} == 0 ]] || { detail "sdist lacks: ${missing[*]}"; return 1; }

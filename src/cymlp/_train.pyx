@@ -41,7 +41,6 @@ from cymlp._blas cimport gemm, dot
 from cymlp._activations cimport bias_activation, multiply_derivative
 from cymlp._loss cimport loss_and_delta
 from cymlp._optimizers cimport sgd_update, adam_update
-from cymlp._simd cimport CYMLP_CLONED  # noqa: F401  (defines CYMLP_CLONES)
 
 from cymlp._activations import ACTIVATION_CODES
 from cymlp._loss import LOSS_CODES
@@ -55,83 +54,7 @@ cdef enum:
 
 _INT32_MAX = 2 ** 31 - 1
 
-cdef extern from *:
-    """
-    /* Prefetch for reading, into the outer cache levels (T1): the row is
-       copied a few rows later, so it should not displace L1. */
-    #if defined(__GNUC__) || defined(__clang__)
-    #define CYMLP_PREFETCH(p) __builtin_prefetch((p), 0, 2)
-    #elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-    #include <xmmintrin.h>
-    #define CYMLP_PREFETCH(p) _mm_prefetch((const char*)(p), _MM_HINT_T1)
-    #else
-    #define CYMLP_PREFETCH(p) ((void)0)
-    #endif
-
-    /* x - x is 0 for a finite x and NaN for NaN or +-inf; the flag is an
-       integer OR, so the loop vectorizes without reassociating floats (in
-       the SIMD variants of _simd.pxd: these read every value of X). */
-    #define CYMLP_FINITE(NAME, COPY_NAME, T)                                     \
-    CYMLP_CLONES static int NAME(const T* s, Py_ssize_t n) {                    \
-        int bad = 0;                                                            \
-        for (Py_ssize_t i = 0; i < n; i++) {                                    \
-            T v = s[i];                                                         \
-            bad |= (v - v) != (T)0;                                             \
-        }                                                                       \
-        return !bad;                                                            \
-    }                                                                           \
-    CYMLP_CLONES static int COPY_NAME(T* d, const T* s, Py_ssize_t n) {         \
-        int bad = 0;                                                            \
-        for (Py_ssize_t i = 0; i < n; i++) {                                    \
-            T v = s[i];                                                         \
-            d[i] = v;                                                           \
-            bad |= (v - v) != (T)0;                                             \
-        }                                                                       \
-        return !bad;                                                            \
-    }
-    CYMLP_FINITE(cymlp_finite_f32, cymlp_copy_finite_f32, float)
-    CYMLP_FINITE(cymlp_finite_f64, cymlp_copy_finite_f64, double)
-
-    /* out[j] = sum_i d[i, j], accumulated row after row (NumPy's axis-0 order),
-       in the SIMD variants: a serial pass between the products. */
-    #define CYMLP_COLSUMS(NAME, T)                                               \
-    CYMLP_CLONES static void NAME(const T* d, Py_ssize_t rows, Py_ssize_t cols,  \
-                                  T* out) {                                      \
-        for (Py_ssize_t j = 0; j < cols; j++)                                    \
-            out[j] = 0;                                                          \
-        for (Py_ssize_t i = 0; i < rows; i++) {                                  \
-            const T* row = d + i * cols;                                         \
-            for (Py_ssize_t j = 0; j < cols; j++)                                \
-                out[j] += row[j];                                                \
-        }                                                                        \
-    }
-    CYMLP_COLSUMS(cymlp_colsums_f32, float)
-    CYMLP_COLSUMS(cymlp_colsums_f64, double)
-
-    /* A monotonic clock in seconds, for the optional phase profile. */
-    #if defined(_WIN32)
-    #ifndef WIN32_LEAN_AND_MEAN
-    #define WIN32_LEAN_AND_MEAN
-    #endif
-    #ifndef NOMINMAX
-    #define NOMINMAX
-    #endif
-    #include <windows.h>
-    static double cymlp_clock(void) {
-        LARGE_INTEGER c, f;
-        QueryPerformanceCounter(&c);
-        QueryPerformanceFrequency(&f);
-        return (double)c.QuadPart / (double)f.QuadPart;
-    }
-    #else
-    #include <time.h>
-    static double cymlp_clock(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-    }
-    #endif
-    """
+cdef extern from "_kernels/engine.h":
     void CYMLP_PREFETCH(const void* p) noexcept nogil
     bint cymlp_finite_f32(const float* s, Py_ssize_t n) noexcept nogil
     bint cymlp_finite_f64(const double* s, Py_ssize_t n) noexcept nogil

@@ -22,7 +22,10 @@ from libc.math cimport exp, expf, tanh, tanhf
 
 import numpy as np
 
+from cymlp._simd cimport choose_variant, cymlp_simd_name
+
 cdef extern from "_kernels/activations.h":
+    void cymlp_activations_select(int variant) noexcept nogil
     void cymlp_bias_relu_f32(float* z, const float* b, Py_ssize_t rows,
                              Py_ssize_t cols) noexcept nogil
     void cymlp_bias_relu_f64(double* z, const double* b, Py_ssize_t rows,
@@ -35,6 +38,11 @@ cdef extern from "_kernels/activations.h":
                            Py_ssize_t cols) noexcept nogil
     void cymlp_softmax_f64(double* z, const double* b, Py_ssize_t rows,
                            Py_ssize_t cols) noexcept nogil
+
+# The SIMD variant of this module's kernels, chosen once (see _simd.pxd).
+cdef int _simd_variant = choose_variant()
+cymlp_activations_select(_simd_variant)
+SIMD_VARIANT = cymlp_simd_name(_simd_variant).decode()
 
 ACTIVATION_CODES = {
     "identity": IDENTITY,

@@ -26,7 +26,10 @@ from libc.math cimport frexp
 
 import numpy as np
 
+from cymlp._simd cimport choose_variant, cymlp_simd_name
+
 cdef extern from "_kernels/optimizers.h":
+    void cymlp_optimizers_select(int variant) noexcept nogil
     void cymlp_sgd_f32(float* w, const float* g, float* v, Py_ssize_t n, float lr,
                        float mom, int nesterov, float alpha, float n_rows, float inv_n,
                        int exact_inv) noexcept nogil
@@ -42,6 +45,11 @@ cdef extern from "_kernels/optimizers.h":
                         double eps, double alpha, double n_rows, double inv_n,
                         int exact_inv) noexcept nogil
 
+
+# The SIMD variant of this module's kernels, chosen once (see _simd.pxd).
+cdef int _simd_variant = choose_variant()
+cymlp_optimizers_select(_simd_variant)
+SIMD_VARIANT = cymlp_simd_name(_simd_variant).decode()
 
 cdef inline bint _exact_inverse(double n) noexcept nogil:
     """1 / n is exact in binary floating point: n is a power of two."""

@@ -54,7 +54,10 @@ cdef enum:
 
 _INT32_MAX = 2 ** 31 - 1
 
+from cymlp._simd cimport choose_variant, cymlp_simd_name, simd_names, CYMLP_COMPILER
+
 cdef extern from "_kernels/engine.h":
+    void cymlp_engine_select(int variant) noexcept nogil
     void CYMLP_PREFETCH(const void* p) noexcept nogil
     bint cymlp_finite_f32(const float* s, Py_ssize_t n) noexcept nogil
     bint cymlp_finite_f64(const double* s, Py_ssize_t n) noexcept nogil
@@ -65,6 +68,12 @@ cdef extern from "_kernels/engine.h":
     void cymlp_colsums_f64(const double* d, Py_ssize_t rows, Py_ssize_t cols,
                            double* out) noexcept nogil
     double cymlp_clock() noexcept nogil
+
+# The SIMD variant of this module's kernels, chosen once (see _simd.pxd).
+cdef int _simd_variant = choose_variant()
+cymlp_engine_select(_simd_variant)
+SIMD_VARIANT = cymlp_simd_name(_simd_variant).decode()
+_SIMD_REQUESTED = __import__("os").environ.get("CYMLP_SIMD") or None
 
 # Rows the gather prefetches ahead of the one it copies.
 cdef enum:
@@ -807,3 +816,24 @@ def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
             start += nb
     if not x_finite:
         raise ValueError("X contains NaN or infinity")
+
+
+def build_info():
+    """What this build of the engine is: the C compiler it was compiled with and
+    its SIMD variants (for ``cymlp.show_versions()``).
+
+    Returns
+    -------
+    info : dict
+        ``compiler`` (str), ``simd_compiled`` (list of the variants in this
+        build), ``simd_supported`` (those this CPU can run), ``simd_in_use``
+        (the variant the kernels run, CYMLP_SIMD's if set) and
+        ``simd_requested`` (CYMLP_SIMD at import, or None).
+    """
+    return {
+        "compiler": CYMLP_COMPILER.decode(),
+        "simd_compiled": simd_names(True, False),
+        "simd_supported": simd_names(True, True),
+        "simd_in_use": SIMD_VARIANT,
+        "simd_requested": _SIMD_REQUESTED,
+    }

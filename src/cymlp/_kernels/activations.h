@@ -79,4 +79,15 @@ CYMLP_VARIANTS_VOID(cymlp_softmax_f32, (float* z, const float* b, ptrdiff_t rows
 CYMLP_VARIANTS_VOID(cymlp_softmax_f64, (double* z, const double* b, ptrdiff_t rows, ptrdiff_t cols),
                     (z, b, rows, cols))
 
+/* Point every kernel of this file at its variant (a CYMLP_SIMD_* code the
+   caller has checked: compiled in and supported by the CPU). */
+static inline void cymlp_activations_select(int variant) {
+    CYMLP_SELECT(cymlp_bias_relu_f32, variant);
+    CYMLP_SELECT(cymlp_bias_relu_f64, variant);
+    CYMLP_SELECT(cymlp_relu_mask_f32, variant);
+    CYMLP_SELECT(cymlp_relu_mask_f64, variant);
+    CYMLP_SELECT(cymlp_softmax_f32, variant);
+    CYMLP_SELECT(cymlp_softmax_f64, variant);
+}
+
 #endif /* CYMLP_ACTIVATIONS_H */

@@ -66,4 +66,15 @@ CYMLP_VARIANTS_VOID(cymlp_colsums_f64,
                     (const double* d, ptrdiff_t rows, ptrdiff_t cols, double* out),
                     (d, rows, cols, out))
 
+/* Point every kernel of this file at its variant (a CYMLP_SIMD_* code the
+   caller has checked: compiled in and supported by the CPU). */
+static inline void cymlp_engine_select(int variant) {
+    CYMLP_SELECT(cymlp_finite_f32, variant);
+    CYMLP_SELECT(cymlp_finite_f64, variant);
+    CYMLP_SELECT(cymlp_copy_finite_f32, variant);
+    CYMLP_SELECT(cymlp_copy_finite_f64, variant);
+    CYMLP_SELECT(cymlp_colsums_f32, variant);
+    CYMLP_SELECT(cymlp_colsums_f64, variant);
+}
+
 #endif /* CYMLP_ENGINE_H */

@@ -47,4 +47,13 @@ CYMLP_VARIANTS_VOID(cymlp_adam_f64,
                     (w, g, m, v, n, lr_t, b1, b2, one_b1, one_b2, eps, alpha, n_rows, inv_n,
                      exact_inv))
 
+/* Point every kernel of this file at its variant (a CYMLP_SIMD_* code the
+   caller has checked: compiled in and supported by the CPU). */
+static inline void cymlp_optimizers_select(int variant) {
+    CYMLP_SELECT(cymlp_sgd_f32, variant);
+    CYMLP_SELECT(cymlp_sgd_f64, variant);
+    CYMLP_SELECT(cymlp_adam_f32, variant);
+    CYMLP_SELECT(cymlp_adam_f64, variant);
+}
+
 #endif /* CYMLP_OPTIMIZERS_H */

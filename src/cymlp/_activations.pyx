@@ -96,7 +96,7 @@ cdef void bias_activation(int kind, floating* z, const floating* bias,
         if kind == RELU:
             for j in range(cols):
                 v = row[j]
-                row[j] = v if v > 0 else 0
+                row[j] = 0 if v <= 0 else v   # NaN stays NaN (np.maximum's)
         elif kind == TANH:
             for j in range(cols):
                 if floating is float:

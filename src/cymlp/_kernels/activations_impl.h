@@ -4,21 +4,24 @@
 #include "activations.h"  /* on its own: the file that instantiates this one */
 #else
 
-/* z <- max(z + b, 0), row by row (rows x cols, C-contiguous); NaN -> 0, as
-   the select below. */
+/* z <- max(z + b, 0), row by row (rows x cols, C-contiguous). A NaN stays
+   NaN, as in scikit-learn's np.maximum(z, 0, out=z): the select gives 0 only
+   where v <= 0, which is false for NaN (a diverging first layer shows). */
 static CYMLP_ALWAYS_INLINE void CYMLP_FN(cymlp_bias_relu)(CYMLP_T* z, const CYMLP_T* b,
                                                           ptrdiff_t rows, ptrdiff_t cols) {
     for (ptrdiff_t i = 0; i < rows; i++) {
         CYMLP_T* row = z + i * cols;
         for (ptrdiff_t j = 0; j < cols; j++) {
             CYMLP_T v = row[j] + b[j];
-            row[j] = v > 0 ? v : 0;
+            row[j] = v <= 0 ? 0 : v;
         }
     }
 }
 
 /* d <- a != 0 ? d : 0 over n elements: a select rather than a branch (the
-   sign pattern is random: a branch would mispredict half the time). */
+   sign pattern is random: a branch would mispredict half the time). With
+   a = relu(z) this is scikit-learn's delta[a == 0] = 0: the delta of a NaN
+   activation is kept. */
 static CYMLP_ALWAYS_INLINE void CYMLP_FN(cymlp_relu_mask)(const CYMLP_T* a, CYMLP_T* d,
                                                           ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++)

@@ -13,7 +13,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-MODULES = ["_blas", "_activations", "_loss", "_optimizers", "_train"]
+MODULES = ["_blas", "_activations", "_loss", "_optimizers", "_train", "_bench"]
 
 DEBUG = os.environ.get("CYMLP_CYTHON_DEBUG", "0") not in ("", "0")
 

@@ -24,6 +24,11 @@ directives = {
     "initializedcheck": DEBUG,
     "cdivision": True,
     "embedsignature": True,
+    # Every module declares that it runs without the GIL on free-threaded
+    # CPython (Py_mod_gil = Py_MOD_GIL_NOT_USED): its state is set once at
+    # import, the engine's per-call state lives in per-call objects, and
+    # the kernels touch only the buffers they are given.
+    "freethreading_compatible": True,
 }
 
 

@@ -81,7 +81,7 @@ CYMLP_VARIANTS_VOID(cymlp_softmax_f64, (double* z, const double* b, ptrdiff_t ro
 
 /* Point every kernel of this file at its variant (a CYMLP_SIMD_* code the
    caller has checked: compiled in and supported by the CPU). */
-static inline void cymlp_activations_select(int variant) {
+static inline CYMLP_UNUSED void cymlp_activations_select(int variant) {
     CYMLP_SELECT(cymlp_bias_relu_f32, variant);
     CYMLP_SELECT(cymlp_bias_relu_f64, variant);
     CYMLP_SELECT(cymlp_relu_mask_f32, variant);

@@ -29,7 +29,7 @@
 #define NOMINMAX
 #endif
 #include <windows.h>
-static inline double cymlp_clock(void) {
+static inline CYMLP_UNUSED double cymlp_clock(void) {
     LARGE_INTEGER c, f;
     QueryPerformanceCounter(&c);
     QueryPerformanceFrequency(&f);
@@ -37,7 +37,7 @@ static inline double cymlp_clock(void) {
 }
 #else
 #include <time.h>
-static inline double cymlp_clock(void) {
+static inline CYMLP_UNUSED double cymlp_clock(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -68,7 +68,7 @@ CYMLP_VARIANTS_VOID(cymlp_colsums_f64,
 
 /* Point every kernel of this file at its variant (a CYMLP_SIMD_* code the
    caller has checked: compiled in and supported by the CPU). */
-static inline void cymlp_engine_select(int variant) {
+static inline CYMLP_UNUSED void cymlp_engine_select(int variant) {
     CYMLP_SELECT(cymlp_finite_f32, variant);
     CYMLP_SELECT(cymlp_finite_f64, variant);
     CYMLP_SELECT(cymlp_copy_finite_f32, variant);

@@ -49,7 +49,7 @@ CYMLP_VARIANTS_VOID(cymlp_adam_f64,
 
 /* Point every kernel of this file at its variant (a CYMLP_SIMD_* code the
    caller has checked: compiled in and supported by the CPU). */
-static inline void cymlp_optimizers_select(int variant) {
+static inline CYMLP_UNUSED void cymlp_optimizers_select(int variant) {
     CYMLP_SELECT(cymlp_sgd_f32, variant);
     CYMLP_SELECT(cymlp_sgd_f64, variant);
     CYMLP_SELECT(cymlp_adam_f32, variant);

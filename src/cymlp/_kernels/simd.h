@@ -27,11 +27,16 @@
 
 #include <stddef.h>
 
+/* CYMLP_UNUSED: a module uses only some of a header's functions (and clang
+   warns about an unused static inline function of the file it compiles). */
 #if defined(__GNUC__) || defined(__clang__)
+#define CYMLP_UNUSED __attribute__((unused))
 #define CYMLP_ALWAYS_INLINE inline __attribute__((always_inline))
 #elif defined(_MSC_VER)
+#define CYMLP_UNUSED
 #define CYMLP_ALWAYS_INLINE __forceinline
 #else
+#define CYMLP_UNUSED
 #define CYMLP_ALWAYS_INLINE inline
 #endif
 
@@ -64,7 +69,7 @@ enum {
 #define CYMLP_COMPILER "unknown C compiler"
 #endif
 
-static inline const char* cymlp_simd_name(int variant) {
+static inline CYMLP_UNUSED const char* cymlp_simd_name(int variant) {
     switch (variant) {
     case CYMLP_SIMD_BASELINE: return "baseline";
     case CYMLP_SIMD_AVX2: return "avx2";
@@ -74,14 +79,14 @@ static inline const char* cymlp_simd_name(int variant) {
 }
 
 /* 1 if this build has the variant. */
-static inline int cymlp_simd_compiled(int variant) {
+static inline CYMLP_UNUSED int cymlp_simd_compiled(int variant) {
     return variant == CYMLP_SIMD_BASELINE
            || (CYMLP_X86_VARIANTS && (variant == CYMLP_SIMD_AVX2 || variant == CYMLP_SIMD_AVX512));
 }
 
 /* 1 if the CPU (and the operating system, which must save the vector
    registers: the compiler's runtime checks XGETBV too) can run the variant. */
-static inline int cymlp_simd_cpu_supports(int variant) {
+static inline CYMLP_UNUSED int cymlp_simd_cpu_supports(int variant) {
     if (variant == CYMLP_SIMD_BASELINE)
         return 1;
 #if CYMLP_X86_VARIANTS
@@ -107,13 +112,13 @@ static inline int cymlp_simd_cpu_supports(int variant) {
     CYMLP_TARGET_AVX2 static RET NAME##_avx2 PARAMS { return NAME##_body ARGS; } \
     CYMLP_TARGET_AVX512 static RET NAME##_avx512 PARAMS { return NAME##_body ARGS; } \
     static RET (*NAME##_ptr) PARAMS = NAME##_baseline;                          \
-    static inline RET NAME PARAMS { return NAME##_ptr ARGS; }
+    static inline CYMLP_UNUSED RET NAME PARAMS { return NAME##_ptr ARGS; }
 #define CYMLP_VARIANTS_VOID(NAME, PARAMS, ARGS)                                 \
     static void NAME##_baseline PARAMS { NAME##_body ARGS; }                    \
     CYMLP_TARGET_AVX2 static void NAME##_avx2 PARAMS { NAME##_body ARGS; }      \
     CYMLP_TARGET_AVX512 static void NAME##_avx512 PARAMS { NAME##_body ARGS; }  \
     static void (*NAME##_ptr) PARAMS = NAME##_baseline;                         \
-    static inline void NAME PARAMS { NAME##_ptr ARGS; }
+    static inline CYMLP_UNUSED void NAME PARAMS { NAME##_ptr ARGS; }
 #define CYMLP_SELECT(NAME, variant)                                             \
     (NAME##_ptr = (variant) == CYMLP_SIMD_AVX512 ? NAME##_avx512                \
                 : (variant) == CYMLP_SIMD_AVX2 ? NAME##_avx2 : NAME##_baseline)
@@ -121,11 +126,11 @@ static inline int cymlp_simd_cpu_supports(int variant) {
 #define CYMLP_VARIANTS(RET, NAME, PARAMS, ARGS)                                 \
     static RET NAME##_baseline PARAMS { return NAME##_body ARGS; }              \
     static RET (*NAME##_ptr) PARAMS = NAME##_baseline;                          \
-    static inline RET NAME PARAMS { return NAME##_ptr ARGS; }
+    static inline CYMLP_UNUSED RET NAME PARAMS { return NAME##_ptr ARGS; }
 #define CYMLP_VARIANTS_VOID(NAME, PARAMS, ARGS)                                 \
     static void NAME##_baseline PARAMS { NAME##_body ARGS; }                    \
     static void (*NAME##_ptr) PARAMS = NAME##_baseline;                         \
-    static inline void NAME PARAMS { NAME##_ptr ARGS; }
+    static inline CYMLP_UNUSED void NAME PARAMS { NAME##_ptr ARGS; }
 #define CYMLP_SELECT(NAME, variant) ((void)(variant), NAME##_ptr = NAME##_baseline)
 #endif
 

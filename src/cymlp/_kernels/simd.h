@@ -11,7 +11,10 @@
    and a table of function pointers, one per kernel, is filled once when the
    module is imported: with the best variant the CPU supports, or with the one
    the environment variable CYMLP_SIMD names (see _simd.pxd). Elsewhere (other
-   architectures, MSVC) only the baseline is compiled.
+   architectures, MSVC) only the baseline is compiled: MSVC has no per-function
+   target attribute (its /arch:AVX2 is per file), and a second compilation of
+   each kernel file per ISA is not worth it for the Windows wheels, which run
+   the baseline (SSE2) variant.
 
    The results do not depend on the variant: the kernels' arithmetic order is
    fixed by the source (no reassociation: no -ffast-math), and FMA contraction
@@ -48,7 +51,9 @@ enum {
     CYMLP_SIMD_N = 3
 };
 
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(_M_X64))
+/* GCC and clang (which defines __GNUC__) on x86-64; not clang-cl, whose
+   __builtin_cpu_supports needs a compiler-rt that MSVC's linker does not add. */
+#if defined(__GNUC__) && defined(__x86_64__)
 #define CYMLP_X86_VARIANTS 1
 #define CYMLP_TARGET_AVX2 __attribute__((target("avx2")))
 #define CYMLP_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2")))

@@ -247,8 +247,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         config = get_config()
         if config["array_api_dispatch"]:
             return None
+        # scikit-learn's own O(1)-memory test: a finite sum means every value is
+        # finite (np.isfinite(X) would allocate a mask as large as X); a sum that
+        # overflows goes to validate_data, which then checks value by value
         if not config["assume_finite"] and not (
-                np.isfinite(X).all() and (y.dtype.kind != "f" or np.isfinite(y).all())):
+                np.isfinite(np.sum(X)) and (y.dtype.kind != "f" or np.isfinite(np.sum(y)))):
             return None
         # np.asarray as check_array's: a memmap's chunk becomes an ndarray view
         return np.asarray(X), np.asarray(y)

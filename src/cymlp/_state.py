@@ -157,12 +157,12 @@ def writable_params(est):
     training in place needs. The read-only originals are left untouched."""
     params = flat_params(est)
     if not params.flags.writeable:
-        params = params.copy()
+        params = np.array(params)  # an ndarray, not a (file-less) memmap
         set_buffer(est, params, Layout.of(est))
     opt = getattr(est, "_optimizer", None)
     if opt is not None and not (opt.state1.flags.writeable and opt.state2.flags.writeable):
         opt = est._optimizer = copy.copy(opt)  # the loaded object stays as it was
-        opt.state1, opt.state2 = opt.state1.copy(), opt.state2.copy()
+        opt.state1, opt.state2 = np.array(opt.state1), np.array(opt.state2)
     return params
 
 

@@ -31,6 +31,7 @@ Y_BIN = (X[:, 0] > 0).astype(int)
 Y_LABEL = np.c_[X[:, 0] > 0, X[:, 1] > 0, X[:, 2] > 0.3].astype(int)
 Y_REG = X @ RNG.uniform(size=5)
 Y_REG2 = np.c_[Y_REG, X[:, 1] ** 2]
+WIDE = np.random.RandomState(3).uniform(-1, 1, (60, 200))  # ~100k parameters at (512,)
 
 LABELS = {
     "int": np.array([3, -1, 7]),
@@ -481,18 +482,18 @@ def _is_readonly_memmap(a):
 
 def test_memmapped_model_predicts_in_place(tmp_path):
     est = _fit(MLPClassifier(hidden_layer_sizes=(512,), max_iter=2, random_state=0),
-               X, Y_MULTI)
+               WIDE, Y_MULTI)
     m, _ = _mmap_model(tmp_path, est)
     params = m._params
     assert _is_readonly_memmap(params) and not params.flags.writeable
     for method in ("predict", "predict_proba"):
-        for X_in in (X[:1], X, X[:3].tolist()):
+        for X_in in (WIDE[:1], WIDE, WIDE[:3].tolist()):
             np.testing.assert_array_equal(getattr(m, method)(X_in), getattr(est, method)(X_in))
     # no copy of the parameters: not at the first call, nor on any path
     m2, _ = _mmap_model(tmp_path, est)
     tracemalloc.start()
     try:
-        for X_in in (X[:1], X[:2].tolist(), sp.csr_matrix(X[:2])):
+        for X_in in (WIDE[:1], WIDE[:2].tolist(), sp.csr_matrix(WIDE[:2])):
             m2.predict_proba(X_in)
             m2.predict(X_in)
         peak = tracemalloc.get_traced_memory()[1]
@@ -533,3 +534,48 @@ def test_memmapped_model_failed_partial_fit_is_undone(tmp_path):
         m.partial_fit(X[:, :4], Y_MULTI)
     assert m._params is params and _is_readonly_memmap(m._params)
     np.testing.assert_array_equal(m.predict(X), est.predict(X))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cymlp_load_mmap_predicts_in_place_and_trains(tmp_path, dtype):
+    est = _fit(MLPClassifier(hidden_layer_sizes=(512,), max_iter=2, random_state=0),
+               WIDE.astype(dtype), Y_MULTI)
+    path = tmp_path / "m.cymlp"
+    est.save(path)
+    stored = path.read_bytes()
+    m = cymlp.load(path, mmap_mode="r")
+    assert _is_readonly_memmap(m._params) and m._params.dtype == dtype
+    assert all(_is_readonly_memmap(c) for c in m.coefs_ + m.intercepts_)
+    np.testing.assert_array_equal(m._params, est._params)
+    tracemalloc.start()
+    try:
+        # (float64 X, a list's included, makes a float32 model compute in
+        # float64, as NumPy does: that takes a float64 copy of the parameters)
+        for X_in in (WIDE[:1].astype(dtype), np.asfortranarray(WIDE[:2].astype(dtype))):
+            np.testing.assert_array_equal(m.predict_proba(X_in), est.predict_proba(X_in))
+            np.testing.assert_array_equal(m.predict(X_in), est.predict(X_in))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < m._params.nbytes / 4, (peak, m._params.nbytes)
+    assert _is_readonly_memmap(m._params)
+    # training takes a private copy, and continues exactly as from a plain load
+    ref = cymlp.load(path)
+    for model in (m, ref):
+        quiet(model.partial_fit, WIDE.astype(dtype), Y_MULTI)
+    assert not _is_readonly_memmap(m._params) and m._params.flags.writeable
+    np.testing.assert_array_equal(m._params, ref._params)
+    np.testing.assert_array_equal(m._optimizer.state1, ref._optimizer.state1)
+    assert path.read_bytes() == stored
+
+
+def test_cymlp_load_mmap_mode_refusals(tmp_path):
+    est = _model("binary")
+    path = tmp_path / "m.cymlp"
+    est.save(path)
+    with pytest.raises(ValueError, match="mmap_mode must be None or 'r'"):
+        cymlp.load(path, mmap_mode="r+")
+    with open(path, "rb") as f:
+        with pytest.raises(ValueError, match="needs a file name"):
+            cymlp.load(f, mmap_mode="r")
+        np.testing.assert_array_equal(cymlp.load(f).predict(X), est.predict(X))

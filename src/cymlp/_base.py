@@ -36,6 +36,11 @@ _KEPT_TYPES = frozenset([int, float, str, bool, type(None), np.float64, np.float
                          np.int64, np.random.RandomState])
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+# what predict and predict_proba run: a subclass overriding any is not given
+# the fast path (it would bypass the override)
+_PREDICTION_METHODS = ("predict", "predict_proba", "_predict", "_forward_pass_fast",
+                       "_forward_plain", "_decode")
+
 
 class BaseMultilayerPerceptron(BaseEstimator, ABC):
     """Base class for the cymlp MLP estimators. Use the subclasses."""
@@ -185,7 +190,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             if known is not None:
                 params = known[0]  # what flat_params returns: coefs_ are its views
             else:
-                params = _state.flat_params(self)
+                params = _state.writable_params(self)  # a read-only (memmap) model: a copy
                 if scratch is not None:
                     scratch.remember_views(self, params, layout)
             if params.dtype != X.dtype:
@@ -446,22 +451,72 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 else:
                     check_x = True
         X_checked = X
-        params = _state.flat_params(self)
+        serving = _state.serving(self, plain=self._predicts_plainly())
+        params = serving.params
         dtype = np.result_type(X.dtype, params.dtype)
         if dtype not in (np.float32, np.float64):
             dtype = np.float64
-        if params.dtype != dtype:
-            params = params.astype(dtype)
+        if params.dtype == dtype:
+            predictor = serving.predictor
+        else:  # as NumPy would: the wider of X's and the model's dtypes
+            predictor = _train.Predictor(serving.network, params.astype(dtype))
         check_blas_dims(*X.shape)
         X = engine_input(X, dtype)
-        out = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
+        if self.n_outputs_ != serving.network.units[-1]:
+            raise ValueError("X or out does not match the network")
         try:
-            _train.predict(_state.network(self), X, params, out, check_x=check_x)
+            return predictor(X, check_x=check_x)
         except ValueError:
             if check_x:
                 assert_all_finite(X_checked, input_name="X", estimator_name=type(self).__name__)
             raise
-        return out
+
+    def _forward_plain(self, X):
+        """The fast path of predict and predict_proba: ``(serving, y)``, the
+        current ``_state.Serving`` and the output-layer activations, for an X
+        that is plainly what the engine reads; or None (the caller then takes
+        ``_forward_pass_fast``, scikit-learn's validation).
+
+        Plainly: an exact ndarray, 2-D, C-contiguous, of the model's own dtype
+        and width, with at least one row, for a model fitted without feature
+        names, under no array API dispatch. On such an X scikit-learn's
+        validate_data changes nothing, warns nothing and can only raise on
+        NaN or infinity, which the engine finds as it reads X (scikit-learn's
+        own check then gives its error); everything else goes through it. A
+        current Serving (see ``_state.serving``) also means the model is
+        fitted: it is built only after check_is_fitted has passed.
+        """
+        s = _state.current_serving(self)
+        if (s is None or not s.plain or type(X) is not np.ndarray or X.ndim != 2
+                or X.dtype is not s.dtype):
+            return None
+        n, m = X.shape
+        if (m != s.n_features or n == 0 or n > _train._INT32_MAX
+                or not X.flags.c_contiguous or "feature_names_in_" in self.__dict__):
+            return None
+        config = get_config()
+        if config["array_api_dispatch"]:
+            return None
+        check_x = not config["assume_finite"]
+        try:
+            return s, s.predictor(X, check_x=check_x)
+        except ValueError:
+            if check_x:
+                assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
+            raise
+
+    @classmethod
+    def _predicts_plainly(cls):
+        """Whether the class predicts as cymlp's own classes: a subclass that
+        overrides a prediction method is always given its own code (no fast
+        path). Cached per class."""
+        plain = cls.__dict__.get("_cymlp_plain")
+        if plain is None:
+            own = next(c for c in cls.__mro__ if c.__module__ == "cymlp")
+            plain = all(getattr(cls, m, None) is getattr(own, m, None)
+                        for m in _PREDICTION_METHODS)
+            cls._cymlp_plain = plain
+        return plain
 
     def _score_with_function(self, X, y, sample_weight, score_function):
         y_pred = self._predict(X, check_input=False)

@@ -9,6 +9,7 @@ predict, predict_proba and the tags. Fitting is ``cymlp._base``'s, training
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
@@ -409,14 +410,33 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         y : ndarray, shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        check_is_fitted(self)
-        return self._predict(X)
+        plain = self._forward_plain(X)
+        if plain is None:
+            check_is_fitted(self)
+            return self._predict(X)
+        return self._decode(*plain)
 
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)
-        if self.n_outputs_ == 1:
-            y_pred = y_pred.ravel()
-        return self._label_binarizer.inverse_transform(y_pred)
+        return self._decode(_state.current_serving(self), y_pred)
+
+    def _decode(self, serving, y_pred):
+        """The labels of the output activations ``y_pred`` (n, n_outputs):
+        ``self._label_binarizer.inverse_transform`` of them (raveled for one
+        output), as scikit-learn's predict; with the labels' decoding of the
+        fitted state's ``serving`` (``_state.Serving.decode``; None: none) by
+        its own arithmetic, without inverse_transform's Python overhead (the
+        same labels, dtype and shape)."""
+        decode = None if serving is None else serving.decode
+        if decode is None or get_config()["array_api_dispatch"]:
+            if self.n_outputs_ == 1:
+                y_pred = y_pred.ravel()
+            return self._label_binarizer.inverse_transform(y_pred)
+        if decode[0] == "multiclass":
+            return decode[1].take(y_pred.argmax(axis=1))
+        if decode[0] == "binary":
+            return decode[1].take((y_pred.ravel() > decode[2]).astype(np.intp))
+        return (y_pred > decode[1]).astype(np.intp)
 
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
@@ -492,8 +512,12 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         y_prob : ndarray of shape (n_samples, n_classes)
             The predicted probability of the sample for each class.
         """
-        check_is_fitted(self)
-        y_pred = self._forward_pass_fast(X)
+        plain = self._forward_plain(X)
+        if plain is None:
+            check_is_fitted(self)
+            y_pred = self._forward_pass_fast(X)
+        else:
+            y_pred = plain[1]
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
         if y_pred.ndim == 1:
@@ -631,8 +655,14 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         y : ndarray of shape (n_samples, n_outputs)
             The predicted values.
         """
-        check_is_fitted(self)
-        return self._predict(X)
+        plain = self._forward_plain(X)
+        if plain is None:
+            check_is_fitted(self)
+            return self._predict(X)
+        y_pred = plain[1]
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
 
     def _predict(self, X, check_input=True):
         y_pred = self._forward_pass_fast(X, check_input=check_input)

@@ -314,10 +314,13 @@ def _read_members(zf, size):
     return {n[:-4] for n in names}
 
 
-def _read_npy(zf, stem, kinds, ndim=1, shape=None, dtype=None):
+def _read_npy(zf, stem, kinds, ndim=1, shape=None, dtype=None, mmap_file=None):
     """One member as an array, after checking its .npy header against the
     allowed dtype kinds and shape, and its declared size against the member's
-    size, before allocating anything."""
+    size, before allocating anything. With ``mmap_file`` (the archive's file
+    name), a read-only memory map of the member's data in the file instead,
+    where the data is stored as the engine reads it (native byte order, C
+    order); otherwise read as usual."""
     info = zf.getinfo(stem + ".npy")
     with zf.open(info) as fp:
         version = np.lib.format.read_magic(fp)
@@ -341,11 +344,27 @@ def _read_npy(zf, stem, kinds, ndim=1, shape=None, dtype=None):
         if offset + nbytes != info.file_size:
             _bad(f"{stem}: declares {nbytes} bytes of data, the member holds "
                  f"{info.file_size - offset}")
+        if mmap_file is not None and dt.isnative and not fortran and nbytes:
+            return _memmap_member(zf, info, mmap_file, offset, dt, shp)
         data = fp.read(nbytes)
         if len(data) != nbytes:
             _bad(f"{stem}: truncated")
     a = np.frombuffer(data, dtype=dt).reshape(shp, order="F" if fortran else "C")
     return np.array(a, dtype=dt.newbyteorder("="), order="C")
+
+
+def _memmap_member(zf, info, path, offset, dt, shape):
+    """A read-only memory map of a stored member's data at ``offset`` into
+    the member: the member's data starts after its local file header (30
+    bytes, then the name and the extra field, whose lengths that header
+    gives: they may differ from the central directory's)."""
+    zf.fp.seek(info.header_offset)
+    local = zf.fp.read(30)
+    if len(local) != 30 or local[:4] != b"PK\x03\x04":
+        _bad(f"{info.filename}: bad local file header")
+    start = (info.header_offset + 30 + int.from_bytes(local[26:28], "little")
+             + int.from_bytes(local[28:30], "little"))
+    return np.memmap(path, dtype=dt, mode="r", offset=start + offset, shape=tuple(shape))
 
 
 def _labels(a, kind):
@@ -356,16 +375,29 @@ def _labels(a, kind):
     return a
 
 
-def load(path):
+def load(path, mmap_mode=None):
     """Read an estimator written by ``est.save(path)``; see the module docstring.
 
-    ``path`` is a file name or a binary file object. Raises ``ValueError`` for
-    any file that is not a valid cymlp model (nothing in it is executed).
+    Parameters
+    ----------
+    path : str, path-like or binary file object
+        The file. Raises ``ValueError`` for any file that is not a valid cymlp
+        model (nothing in it is executed).
+    mmap_mode : {None, "r"}, default=None
+        "r": the parameter buffer is a read-only memory map of the file's
+        stored ``params.npy`` (its data is never copied into memory: worker
+        processes serving one file share it). The model predicts from it;
+        ``fit`` / ``partial_fit`` first take a private writable copy. Needs a
+        file name, not a file object.
     """
+    if mmap_mode not in (None, "r"):
+        raise ValueError(f"mmap_mode must be None or 'r', got {mmap_mode!r}")
+    if mmap_mode is not None and not isinstance(path, (str, os.PathLike)):
+        raise ValueError("mmap_mode='r' needs a file name, not a file object")
     try:
         if isinstance(path, (str, os.PathLike)):
             with open(path, "rb") as f:
-                return _load(f)
+                return _load(f, path if mmap_mode else None)
         return _load(path)
     except (_Malformed, ValueError) as e:  # ours, numpy's, parameter validation
         raise ValueError(f"not a valid cymlp model file: {e}") from None
@@ -375,7 +407,7 @@ def load(path):
         raise ValueError(f"not a valid cymlp model file: {type(e).__name__}: {e}") from None
 
 
-def _load(f):
+def _load(f, mmap_file=None):
     f.seek(0, os.SEEK_END)
     size = f.tell()
     f.seek(0)
@@ -458,7 +490,7 @@ def _load(f):
         n_params = layout.n_params
 
         # -- weights
-        params_arr = _read_npy(zf, "params", "f", shape=(n_params,))
+        params_arr = _read_npy(zf, "params", "f", shape=(n_params,), mmap_file=mmap_file)
         if params_arr.dtype not in (np.float32, np.float64):
             _bad(f"params dtype {params_arr.dtype}")
         if not np.isfinite(params_arr).all():

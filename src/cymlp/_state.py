@@ -12,11 +12,16 @@ everything else (the views, pickling, the saved file, the engine's
 how ``cymlp._persist`` stores it. Pickling stores every attribute as it is,
 except the views: ``_params`` once, and the layer sizes to rebuild them.
 
-Also here: X as the engine reads it (``engine_input``) and the 32-bit BLAS
-size check, both shared by fitting and prediction.
+Also here: what prediction derives from a fitted state once (``Serving``:
+the engine's Network and Predictor, the label decoding; cached outside the
+estimator and rebuilt when the state changes), X as the engine reads it
+(``engine_input``) and the 32-bit BLAS size check, both shared by fitting and
+prediction.
 """
 
+import copy
 import operator
+import weakref
 from numbers import Integral
 from typing import NamedTuple
 
@@ -140,8 +145,25 @@ def names_of_kind(kind):
 def set_buffer(est, params, layout):
     """Make ``params`` the estimator's flat buffer, and coefs_ / intercepts_
     views into it."""
+    forget_serving(est)  # (would only be rebuilt; this frees the old buffer now)
     est._params = params
     est.coefs_, est.intercepts_ = layout.views(params)
+
+
+def writable_params(est):
+    """The flat buffer, made the estimator's private writable copy first if it
+    is read-only (a model loaded with ``joblib.load(..., mmap_mode="r")`` or
+    ``cymlp.load(..., mmap_mode="r")``), with the optimizer state: what
+    training in place needs. The read-only originals are left untouched."""
+    params = flat_params(est)
+    if not params.flags.writeable:
+        params = np.array(params)  # an ndarray, not a (file-less) memmap
+        set_buffer(est, params, Layout.of(est))
+    opt = getattr(est, "_optimizer", None)
+    if opt is not None and not (opt.state1.flags.writeable and opt.state2.flags.writeable):
+        opt = est._optimizer = copy.copy(opt)  # the loaded object stays as it was
+        opt.state1, opt.state2 = np.array(opt.state1), np.array(opt.state2)
+    return params
 
 
 def flat_params(est):
@@ -203,6 +225,135 @@ def network(est, layout=None):
 
 
 # ----------------------------------------------------------------------
+# prediction: what one fitted state derives, built once
+# ----------------------------------------------------------------------
+class Serving:
+    """What predicting needs from one fitted state, derived once and cached
+    (see ``serving``): the flat buffer, the engine's ``Network`` and
+    ``Predictor`` over it, the input width and the label decoding.
+
+    It is never changed after construction, so any number of threads may
+    predict through it at once (the Predictor allocates its scratch per call).
+    A fitted state it no longer describes (refit, new coefs_ / intercepts_
+    arrays, set_params(activation=...), ...) gets a new one: ``key`` holds
+    every object prediction depends on, compared by identity.
+
+    Attributes
+    ----------
+    key : tuple
+        See ``_key``.
+    params : ndarray
+        The flat buffer (read in place: training in place is seen).
+    predictor : cymlp._train.Predictor
+        The forward pass over ``params`` in its own dtype.
+    dtype : numpy dtype
+        ``params.dtype``.
+    n_features : int
+        The network's input width (also ``n_features_in_``).
+    plain : bool
+        Whether the estimator's class predicts as cymlp's own (its prediction
+        methods not overridden): only then may predict take the fast path.
+    decode : tuple or None
+        How a classifier's predict turns outputs into labels without
+        LabelBinarizer.inverse_transform's Python overhead:
+        ``("multiclass", classes)``, ``("binary", classes, threshold)``,
+        ``("multilabel", threshold)``; None for a regressor or where
+        inverse_transform itself is needed (sparse-fitted labels).
+    """
+
+    __slots__ = ("key", "params", "network", "predictor", "dtype", "n_features",
+                 "plain", "decode")
+
+    def __init__(self, est, plain):
+        params = flat_params(est)  # re-packs new coefs_ / intercepts_ arrays first
+        layout = Layout.of(est)
+        self.network = network(est, layout)
+        self.predictor = _train.Predictor(self.network, params)
+        self.params = params
+        self.dtype = params.dtype
+        self.n_features = layout.units[0]
+        self.plain = plain and self.n_features == est.__dict__.get("n_features_in_")
+        self.decode = _decoding(est.__dict__.get("_label_binarizer"))
+        self.key = _key(est)
+
+
+def _decoding(lb):
+    """``Serving.decode`` for a fitted LabelBinarizer (None: use its own
+    inverse_transform)."""
+    if lb is None or getattr(lb, "sparse_input_", True):
+        return None
+    classes = lb.classes_
+    threshold = (lb.pos_label + lb.neg_label) / 2.0
+    if lb.y_type_ == "multiclass" and isinstance(classes, np.ndarray):
+        return ("multiclass", classes)
+    if lb.y_type_ == "binary" and isinstance(classes, np.ndarray) and len(classes) == 2:
+        return ("binary", classes, threshold)
+    if lb.y_type_ == "multilabel-indicator":
+        return ("multilabel", threshold)
+    return None
+
+
+def _key(est):
+    """Every object the fitted state's prediction depends on: the buffer, the
+    coefs_ / intercepts_ lists and each array in them (assigning any of them
+    is honoured), the output activation and the sizes, the label binarizer,
+    and the parameters ``activation`` and ``loss``. None if coefs_ /
+    intercepts_ are not lists or tuples (no caching then)."""
+    d = est.__dict__
+    coefs = d.get("coefs_")
+    intercepts = d.get("intercepts_")
+    if type(coefs) not in (list, tuple) or type(intercepts) not in (list, tuple):
+        return None
+    return (d.get("_params"), coefs, intercepts, *coefs, *intercepts,
+            d.get("out_activation_"), d.get("n_outputs_"), d.get("n_features_in_"),
+            d.get("_label_binarizer"), d.get("activation"), d.get("loss"))
+
+
+_SERVING = {}
+"""``id(est) -> (weakref to est, Serving)``: outside the estimator's
+``__dict__``, so that predict changes nothing a pickle, a clone or
+``vars(est)`` sees; an entry goes with its estimator."""
+
+
+def current_serving(est):
+    """The cached Serving if it still describes the estimator's fitted state,
+    else None (it is never built here: see ``serving``)."""
+    entry = _SERVING.get(id(est))
+    if entry is None or entry[0]() is not est:
+        return None
+    s = entry[1]
+    key = _key(est)
+    if key is None or len(key) != len(s.key) or not all(map(operator.is_, key, s.key)):
+        return None
+    return s
+
+
+def serving(est, plain=False):
+    """The Serving of the estimator's fitted state: the cached one if it is
+    current, else a new one (cached). The estimator must be fitted."""
+    s = current_serving(est)
+    if s is None:
+        s = Serving(est, plain)
+        if s.key is not None:
+            i = id(est)
+
+            def gone(ref, i=i):
+                entry = _SERVING.get(i)
+                if entry is not None and entry[0] is ref:
+                    _SERVING.pop(i, None)
+
+            _SERVING[i] = (weakref.ref(est, gone), s)
+    return s
+
+
+def forget_serving(est):
+    """Drop the estimator's cached Serving (its buffer is being replaced)."""
+    entry = _SERVING.get(id(est))
+    if entry is not None and entry[0]() is est:
+        _SERVING.pop(id(est), None)
+
+
+# ----------------------------------------------------------------------
 # X as the engine reads it
 # ----------------------------------------------------------------------
 def check_blas_dims(n_samples, n_features):
@@ -246,11 +397,10 @@ def getstate(est, state):
 
 def split_state(state):
     """``(state, layout)`` for ``__setstate__``: the layout of the views to
-    rebuild (None if unfitted), and a writable ``_params``."""
+    rebuild (None if unfitted)."""
     state = dict(state)
     layer_units = state.pop("_layer_units", None)
-    params = state.get("_params")
-    if isinstance(params, np.ndarray) and not params.flags.writeable:
-        # e.g. joblib.load(mmap_mode="r"): the engine needs writable buffers
-        state["_params"] = params.copy()
+    # A read-only _params (joblib.load(..., mmap_mode="r")) stays as it is:
+    # prediction reads it in place, and training first takes a private
+    # writable copy (writable_params).
     return state, (None if layer_units is None else Layout(layer_units))

@@ -33,6 +33,9 @@ f) Reading X is the one cost the matrix products do not cover: a shuffled
 cimport cython
 from cython cimport floating
 from libc.math cimport sqrt, isfinite, pow
+from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS,
+                            PyBUF_FORMAT, PyBUF_WRITABLE)
+from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
 import numpy as np
@@ -347,6 +350,162 @@ cdef void _forward(const Layout* lay, const floating* params, const floating* x,
             bias_activation(lay.hidden, z, params + lay.bias_off[l], nb, fo)
             _tick(prof, P_FWD_ELEM)
         a = z
+
+
+cdef bint _predict_rows(const Layout* lay, const floating* params, const floating* x,
+                        SparseBatch* sp, Py_ssize_t n, Py_ssize_t chunk,
+                        floating* acts, floating* out, bint check_x) noexcept nogil:
+    """Output-layer activations of n rows (dense ``x`` or, when ``sp`` is not
+    NULL, CSR rows) into ``out``, ``chunk`` rows at a time through ``acts``
+    (``lay.act_off`` laid out for ``chunk`` rows). With ``check_x``, each dense
+    chunk is checked for NaN and infinity right after its products have read
+    it, from cache; False if a value was not finite (``out`` incomplete)."""
+    cdef Py_ssize_t start = 0, nb
+    cdef int L = lay.n_layers
+    cdef int n_in = lay.units[0], n_out = lay.units[L]
+    cdef const floating* xc = x
+    while start < n:
+        nb = chunk if n - start > chunk else n - start
+        if sp != NULL:
+            sp.row0 = start
+        else:
+            xc = x + start * n_in
+        _forward(lay, params, xc, sp, nb, acts, out + start * n_out, NULL)
+        # checked after the products have brought the chunk into cache
+        if check_x and sp == NULL and not _all_finite(xc, nb * n_in):
+            return False
+        bias_activation(lay.out, out + start * n_out, params + lay.bias_off[L - 1],
+                        nb, n_out)
+        start += nb
+    return True
+
+
+cdef class Predictor:
+    """A network's prediction over one parameter buffer, built once per fitted
+    state and then called any number of times, from any number of threads.
+
+    Everything it holds is fixed at construction (the Network's shapes, the
+    buffer's address); each call allocates its own scratch, so concurrent
+    calls share nothing mutable. ``params`` is only read: a read-only buffer
+    (e.g. a memory-mapped model) is used in place, and training in place
+    (partial_fit) is seen by the next call.
+
+    Parameters
+    ----------
+    net : Network
+    params : C-contiguous float32 or float64 ndarray of ``net.n_params``
+    """
+    cdef readonly Network net
+    cdef readonly object params, dtype
+    cdef const float[::1] p32
+    cdef const double[::1] p64
+    cdef const int[::1] units
+    cdef const Py_ssize_t[::1] coef_off, bias_off
+    cdef Layout lay                  # act_off is set per call
+    cdef Py_ssize_t hidden_units     # sum of the hidden layers' widths
+    cdef bint is64                   # params (and X, out) are float64
+
+    def __init__(self, Network net, params):
+        cdef int l
+        self.units = net.units
+        self.coef_off = net.coef_off
+        self.bias_off = net.bias_off
+        self.is64 = params.dtype == np.float64
+        if params.dtype == np.float32:
+            self.p32 = params
+        elif self.is64:
+            self.p64 = params
+        else:
+            raise TypeError(f"parameters of dtype {params.dtype}: float32 or float64 expected")
+        if params.shape[0] != net.n_params:
+            raise ValueError("parameter buffer of the wrong size")
+        self.net, self.params, self.dtype = net, params, params.dtype
+        self.lay.n_layers = self.units.shape[0] - 1
+        self.lay.units = &self.units[0]
+        self.lay.coef_off = &self.coef_off[0]
+        self.lay.bias_off = &self.bias_off[0]
+        self.lay.act_off = NULL
+        self.lay.hidden = net.hidden
+        self.lay.loss = net.loss
+        self.lay.out = net.out
+        self.hidden_units = 0
+        for l in range(1, self.lay.n_layers):
+            self.hidden_units += self.units[l]
+
+    def __reduce__(self):
+        raise TypeError("Predictor is rebuilt from the estimator, not pickled")
+
+    def __call__(self, X, Py_ssize_t chunk=1024, bint check_x=False):
+        """Output-layer activations for X (a C-contiguous ndarray of the
+        parameters' dtype, or a CSR of it): a new (n, n_outputs) array.
+
+        Rows are processed ``chunk`` at a time; with ``check_x``, a dense X is
+        checked for NaN and infinity chunk by chunk as the products read it
+        (ValueError on a non-finite value).
+        """
+        cdef int L = self.lay.n_layers
+        cdef Layout lay = self.lay
+        cdef SparseBatch spb
+        cdef SparseBatch* sp = NULL
+        cdef Py_buffer xbuf, obuf
+        cdef bint have_x = False, have_out = False
+        cdef Py_ssize_t n, B, l
+        cdef size_t item = sizeof(double) if self.is64 else sizeof(float)
+        cdef const void* x = NULL
+        cdef Py_ssize_t* act_off = NULL
+        cdef void* acts = NULL
+        cdef bint finite = True
+        # the buffer protocol directly: a typed memoryview costs more than a
+        # one-row forward pass
+        try:
+            if isinstance(X, CSR):
+                sp = _csr_rows(X, self.dtype, &spb)
+                n = (<CSR>X).n_rows
+                if (<CSR>X).n_cols != self.units[0]:
+                    raise ValueError("X does not match the network")
+            else:
+                PyObject_GetBuffer(X, &xbuf, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+                have_x = True
+                if (xbuf.ndim != 2 or <size_t>xbuf.itemsize != item
+                        or xbuf.format[0] != (c'f' if item == sizeof(float) else c'd')
+                        or xbuf.format[1] != 0):
+                    raise ValueError(f"X must be a 2-D array of {self.dtype}")
+                n = xbuf.shape[0]
+                if xbuf.shape[1] != self.units[0]:
+                    raise ValueError("X does not match the network")
+                x = xbuf.buf
+            out = np.empty((n, self.units[L]), dtype=self.dtype)
+            if n == 0:
+                return out
+            PyObject_GetBuffer(out, &obuf, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE)
+            have_out = True
+            B = max(1, min(chunk, n))
+            act_off = <Py_ssize_t*>malloc(L * sizeof(Py_ssize_t))
+            acts = malloc(max(1, B * self.hidden_units) * item)
+            if act_off == NULL or acts == NULL:
+                raise MemoryError()
+            act_off[0] = 0
+            for l in range(1, L):
+                act_off[l] = act_off[l - 1] + B * self.units[l]
+            lay.act_off = act_off
+            if not self.is64:
+                with nogil:
+                    finite = _predict_rows(&lay, &self.p32[0], <const float*>x, sp, n, B,
+                                           <float*>acts, <float*>obuf.buf, check_x)
+            else:
+                with nogil:
+                    finite = _predict_rows(&lay, &self.p64[0], <const double*>x, sp, n, B,
+                                           <double*>acts, <double*>obuf.buf, check_x)
+        finally:
+            free(act_off)
+            free(acts)
+            if have_out:
+                PyBuffer_Release(&obuf)
+            if have_x:
+                PyBuffer_Release(&xbuf)
+        if not finite:
+            raise ValueError("X contains NaN or infinity")
+        return out
 
 
 cdef double _sq_norm(const Layout* lay, const floating* params) noexcept nogil:
@@ -816,7 +975,7 @@ def predict(Network net, X, const floating[::1] params, floating[:, ::1] out,
     cdef const floating[:, ::1] Xd
     cdef SparseBatch spb
     cdef SparseBatch* sp = NULL
-    cdef Py_ssize_t n = _n_rows(X), start = 0, nb
+    cdef Py_ssize_t n = _n_rows(X)
     cdef int L = units.shape[0] - 1
     cdef Layout lay
     cdef Workspace ws
@@ -833,26 +992,15 @@ def predict(Network net, X, const floating[::1] params, floating[:, ::1] out,
     sp = _csr_rows(X, np.asarray(params).dtype, &spb)
     if sp == NULL:
         Xd = X
+        x = &Xd[0, 0]
     chunk = max(1, min(chunk, n))
     ws = Workspace(net, chunk, np.asarray(out).dtype, False)
     act_off = ws.act_off
     acts = ws.acts
     _layout(&lay, net, units, coef_off, bias_off, act_off)
     with nogil:
-        while start < n:
-            nb = chunk if n - start > chunk else n - start
-            if sp != NULL:
-                spb.row0 = start
-            else:
-                x = &Xd[start, 0]
-            _forward(&lay, &params[0], x, sp, nb, &acts[0], &out[start, 0], NULL)
-            # checked after the products have brought the chunk into cache
-            if check_x and sp == NULL and not _all_finite(x, nb * units[0]):
-                x_finite = False
-                break
-            bias_activation(lay.out, &out[start, 0], &params[0] + bias_off[L - 1],
-                            nb, units[L])
-            start += nb
+        x_finite = _predict_rows(&lay, &params[0], x, sp, n, chunk, &acts[0], &out[0, 0],
+                                 check_x)
     if not x_finite:
         raise ValueError("X contains NaN or infinity")
 

@@ -42,11 +42,16 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from cymlp import _train
+from cymlp import _callbacks, _train
 
 _STOCHASTIC_SOLVERS = ["sgd", "adam"]
 _INT32_MAX = 2**31 - 1
 _SNAPSHOT_EXTRA = "<restore in place>"  # a key no attribute can have
+# scikit-learn's callback machinery (set_callbacks, the fit's context, what a
+# meta-estimator propagates): a failed fit leaves it to _fit_context's teardown
+_CALLBACK_ATTRS = frozenset(
+    {"_skl_callbacks", "_callback_fit_ctx", "_skl_callbacks_to_teardown", "_parent_callback_ctx"}
+)
 
 
 def _check_blas_dims(n_samples, n_features):
@@ -173,7 +178,7 @@ class _Optimizer:
         return False
 
 
-class BaseMultilayerPerceptron(BaseEstimator, ABC):
+class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
     """Base class for the cymlp MLP estimators. Use the subclasses."""
 
     _parameter_constraints: dict = {
@@ -412,7 +417,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         params = self._param_names()
         snap = {}
         for k, v in self.__dict__.items():
-            if k in params:
+            if k in params or k in _CALLBACK_ATTRS:
                 continue
             if isinstance(v, np.ndarray):
                 v = v.copy()
@@ -438,7 +443,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         snapshot = dict(snapshot)
         saved, rng = snapshot.pop(_SNAPSHOT_EXTRA)
         params = self._param_names()
-        for k in [k for k in self.__dict__ if k not in params]:
+        for k in [k for k in self.__dict__ if k not in params and k not in _CALLBACK_ATTRS]:
             del self.__dict__[k]
         self.__dict__.update(snapshot)
         if saved is not None and self._params.flags.writeable:  # read-only: untouched
@@ -529,10 +534,18 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 sample_weight = sample_weight.astype(params.dtype)
         Y = np.ascontiguousarray(y, dtype=params.dtype)
 
-        if self.solver in _STOCHASTIC_SOLVERS:
-            self._fit_stochastic(X, Y, sample_weight, layer_units, incremental, x_check)
+        # callbacks (sklearn.callback): the root task; None without callbacks
+        stochastic = self.solver in _STOCHASTIC_SOLVERS
+        watch = _callbacks.start(
+            self, "partial_fit" if incremental else "fit",
+            (1 if incremental else self.max_iter) if stochastic else self.max_iter + 1,
+            X, _callbacks.labels(self, Y), sample_weight,
+        )
+        if stochastic:
+            self._fit_stochastic(X, Y, sample_weight, layer_units, incremental, x_check,
+                                 watch=watch)
         else:
-            self._fit_lbfgs(X, Y, sample_weight, layer_units)
+            self._fit_lbfgs(X, Y, sample_weight, layer_units, watch=watch)
 
         if not np.isfinite(self._flat_params()).all():
             hint = (
@@ -545,9 +558,11 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed." + hint
             )
+        if watch is not None:
+            watch.end()
         return self
 
-    def _fit_lbfgs(self, X, Y, sample_weight, layer_units):
+    def _fit_lbfgs(self, X, Y, sample_weight, layer_units, watch=None):
         net = self._network(layer_units)
         dtype = X.dtype
         X = _engine_input(X, dtype)
@@ -563,13 +578,18 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             )
             return loss, grads.astype(np.float64)
 
+        x0 = params.astype(np.float64)
+        bridge = None if watch is None else watch.lbfgs_callback(x0, layer_units, dtype)
         opt_res = scipy.optimize.minimize(
             loss_grad,
-            params.astype(np.float64),
+            x0,
             method="L-BFGS-B",
             jac=True,
             options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
+            callback=bridge,
         )
+        if bridge is not None:
+            bridge.close()
         if not (np.isfinite(opt_res.fun) and np.isfinite(opt_res.x).all()):
             # scipy ends "successfully" on a NaN/inf objective: never keep that
             raise ValueError(
@@ -578,11 +598,16 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                 "may contain large values and need to be preprocessed (e.g. "
                 "scaled with StandardScaler)."
             )
-        self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
+        if watch is not None and watch.stopped:
+            # a callback asked to stop: no convergence warning for that
+            self.n_iter_ = min(opt_res.nit, self.max_iter)
+        else:
+            self.n_iter_ = _check_optimize_result("lbfgs", opt_res, self.max_iter)
         self.loss_ = float(opt_res.fun)
         params[...] = opt_res.x
 
-    def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental, x_check=None):
+    def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental, x_check=None,
+                        watch=None):
         params = self._flat_params()
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = _Optimizer(
@@ -640,6 +665,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         else:
             X_train, Y_train, sw_train = X, Y, sample_weight
             X_val = y_val = sw_val = None
+        if watch is not None:
+            watch.epoch_data(X_train, _callbacks.labels(self, Y_train), sw_train)
         X_train = _engine_input(X_train, params.dtype)
 
         n_samples = X_train.shape[0]
@@ -675,6 +702,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     self._random_state.shuffle(perm)
                     sample_idx = sample_idx[perm]
                     order = sample_idx
+                if watch is not None:
+                    watch.epoch_begin()
                 accumulated_loss, opt.t, finite = _train.train_epoch(
                     net,
                     ws,
@@ -724,6 +753,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
 
                 self._update_no_improvement_count(early_stopping, X_val, y_val, sw_val)
                 opt.iteration_ends(self.t_)
+                stop_requested = watch is not None and watch.epoch_end()
 
                 if self._no_improvement_count > self.n_iter_no_change:
                     if early_stopping:
@@ -742,7 +772,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                         break
                     self._no_improvement_count = 0
 
-                if incremental:
+                if incremental or stop_requested:
                     break
 
                 if self.n_iter_ == self.max_iter:
@@ -755,6 +785,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         except KeyboardInterrupt:
             if x_check is not None:
                 x_check.now()
+            if watch is not None:
+                watch.epoch_abort()
             warnings.warn("Training interrupted by user.")
 
         if early_stopping:

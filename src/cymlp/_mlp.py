@@ -40,9 +40,9 @@ from sklearn.utils.multiclass import (
     unique_labels,
 )
 from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from cymlp import _callbacks, _train
+from cymlp import _callbacks, _class_weight, _train
 
 _STOCHASTIC_SOLVERS = ["sgd", "adam"]
 _INT32_MAX = 2**31 - 1
@@ -503,8 +503,9 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         X, y = self._validate_input(X, y, incremental, reset=first_pass, x_check=x_check)
         n_samples, n_features = X.shape
         _check_blas_dims(n_samples, n_features)
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        # the training loss's weights (class_weight x sample_weight) and the user's own
+        sample_weight, user_sample_weight = _class_weight.sample_weights(
+            self, X, y, sample_weight, incremental)
         if y.ndim == 1:
             y = y.reshape((-1, 1))
         self.n_outputs_ = y.shape[1]
@@ -530,8 +531,11 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             if x_check is not None:
                 x_check.now()
             X = X.astype(params.dtype)
+            same = user_sample_weight is sample_weight
             if sample_weight is not None:
                 sample_weight = sample_weight.astype(params.dtype)
+            user_sample_weight = sample_weight if same else (
+                None if user_sample_weight is None else user_sample_weight.astype(params.dtype))
         Y = np.ascontiguousarray(y, dtype=params.dtype)
 
         # callbacks (sklearn.callback): the root task; None without callbacks
@@ -539,11 +543,11 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         watch = _callbacks.start(
             self, "partial_fit" if incremental else "fit",
             (1 if incremental else self.max_iter) if stochastic else self.max_iter + 1,
-            X, _callbacks.labels(self, Y), sample_weight,
+            X, _callbacks.labels(self, Y), user_sample_weight,
         )
         if stochastic:
             self._fit_stochastic(X, Y, sample_weight, layer_units, incremental, x_check,
-                                 watch=watch)
+                                 watch=watch, user_sample_weight=user_sample_weight)
         else:
             self._fit_lbfgs(X, Y, sample_weight, layer_units, watch=watch)
 
@@ -607,7 +611,7 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         params[...] = opt_res.x
 
     def _fit_stochastic(self, X, Y, sample_weight, layer_units, incremental, x_check=None,
-                        watch=None):
+                        watch=None, user_sample_weight=None):
         params = self._flat_params()
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = _Optimizer(
@@ -644,6 +648,10 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             should_stratify = is_classifier(self) and self.n_outputs_ == 1
             stratify = Y.astype(bool) if should_stratify else None
             arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+            # class weights: the validation score weighs by the user's weights alone
+            own_user_sw = user_sample_weight is not sample_weight
+            if own_user_sw and user_sample_weight is not None:
+                arrays.append(user_sample_weight)
             split = train_test_split(
                 *arrays,
                 random_state=self._random_state,
@@ -652,6 +660,9 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             )
             X_train, X_val, Y_train, Y_val = split[:4]
             sw_train, sw_val = (split[4], split[5]) if sample_weight is not None else (None, None)
+            usw_train = sw_train
+            if own_user_sw:
+                usw_train, sw_val = (split[6], split[7]) if len(split) > 6 else (None, None)
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small. Increase 'validation_fraction' "
@@ -665,8 +676,9 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         else:
             X_train, Y_train, sw_train = X, Y, sample_weight
             X_val = y_val = sw_val = None
+            usw_train = user_sample_weight
         if watch is not None:
-            watch.epoch_data(X_train, _callbacks.labels(self, Y_train), sw_train)
+            watch.epoch_data(X_train, _callbacks.labels(self, Y_train), usw_train)
         X_train = _engine_input(X_train, params.dtype)
 
         n_samples = X_train.shape[0]
@@ -976,6 +988,14 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         Maximum number of epochs to not meet ``tol`` improvement.
     max_fun : int, default=15000
         Maximum number of loss function calls (solver='lbfgs').
+    class_weight : dict, list of dicts, "balanced" or None, default=None
+        cymlp's own (scikit-learn's MLPClassifier has none). Class weights,
+        multiplying ``sample_weight`` in the training loss: ``{label: weight}``
+        (missing labels weigh 1), "balanced" for ``n_samples / (n_classes *
+        np.bincount(y))``, or for multilabel y one ``{0: w0, 1: w1}`` per
+        column; as ``sklearn.utils.class_weight.compute_sample_weight``. Early
+        stopping's validation score uses ``sample_weight`` alone; partial_fit
+        refuses "balanced" (as SGDClassifier) and weighs a dict over ``classes_``.
 
     Attributes
     ----------
@@ -1005,6 +1025,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     True
     """
 
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptron._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, list, None],
+    }
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -1031,7 +1056,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        class_weight=None,
     ):
+        self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -1164,6 +1191,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
+
+        _class_weight.check_partial_fit(self)
 
         def first_call_labels():
             if _check_partial_fit_first_call(self, classes):

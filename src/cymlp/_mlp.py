@@ -122,6 +122,17 @@ class _DeferredXCheck:
             raise err
 
 
+def _interrupted_epoch(opt, t_before, steps):
+    """The optimizer after an epoch that a signal stopped after ``steps`` steps."""
+    if opt.solver == "adam":
+        opt.t = t_before + steps
+        if opt.t:
+            opt.learning_rate = float(
+                opt.learning_rate_init * np.sqrt(1 - opt.beta_2**opt.t)
+                / (1 - opt.beta_1**opt.t)
+            )
+
+
 class _Optimizer:
     """Stochastic optimizer state: scikit-learn's SGDOptimizer / AdamOptimizer
     over the flat parameter layout (the update itself runs in the engine).
@@ -703,6 +714,7 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         if sw_train is not None:
             sw_train = np.ascontiguousarray(sw_train, dtype=params.dtype)
 
+        in_epoch = False
         try:
             self.n_iter_ = 0
             for it in range(self.max_iter):
@@ -716,6 +728,7 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
                     order = sample_idx
                 if watch is not None:
                     watch.epoch_begin()
+                t_before, in_epoch, ws.steps = opt.t, True, 0
                 accumulated_loss, opt.t, finite = _train.train_epoch(
                     net,
                     ws,
@@ -740,6 +753,7 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
                     opt.t,
                     x_check is not None and x_check.X is not None,
                 )
+                in_epoch = False
                 if finite and x_check is not None:
                     x_check.X = None   # the epoch gathered, and checked, every row
                 if not finite:
@@ -795,6 +809,11 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
                         ConvergenceWarning,
                     )
         except KeyboardInterrupt:
+            if in_epoch:
+                # Ctrl-C inside an epoch (the engine looks for it every 50 ms): its
+                # updates stay, n_iter_ / t_ / loss_curve_ do not advance; Adam's
+                # step count and learning rate do, per step, as in scikit-learn
+                _interrupted_epoch(opt, t_before, ws.steps)
             if x_check is not None:
                 x_check.now()
             if watch is not None:

@@ -29,11 +29,18 @@ f) Reading X is the one cost the matrix products do not cover: a shuffled
    for NaN and infinity (and ``predict`` each chunk after its products), so
    the facade can skip scikit-learn's separate pass over X; on a non-finite
    value the engine raises and the facade reports scikit-learn's own error.
+g) Ctrl-C: a long nogil epoch (or predict) reads the clock after each
+   minibatch (chunk) and, every ``check_signals`` seconds (0.05 by default),
+   takes the GIL to run the pending signal handlers (``PyErr_CheckSignals``).
+   If one raises (SIGINT: KeyboardInterrupt), the epoch stops right there and
+   the exception propagates; ``Workspace.steps`` tells how many optimizer
+   steps the interrupted epoch took (the updates stay in params and state).
 """
 cimport cython
 from cython cimport floating
 from libc.math cimport sqrt, isfinite, pow
 from libc.string cimport memcpy
+from cpython.exc cimport PyErr_CheckSignals
 
 import numpy as np
 
@@ -301,6 +308,9 @@ cdef class Workspace:
     """
     cdef public object act_off, xb, yb, swb, acts, deltas
     cdef public Py_ssize_t batch_size
+    # optimizer steps taken by the last train_epoch with this workspace, also
+    # when a signal handler (Ctrl-C) interrupted it
+    cdef public long long steps
 
     @cython.wraparound(True)
     def __init__(self, Network net, Py_ssize_t batch_size, dtype, bint gather_x=True):
@@ -579,7 +589,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
                 floating[::1] state1, floating[::1] state2, str solver,
                 double learning_rate, double momentum, bint nesterov, double beta1,
                 double beta2, double epsilon, double alpha, long long t,
-                bint check_x=False, double[::1] profile=None):
+                bint check_x=False, double[::1] profile=None,
+                double check_signals=0.05):
     """Run one epoch of minibatch training in place, without the GIL.
 
     Parameters
@@ -607,6 +618,10 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     profile : float64 ndarray (len(PROFILE_PHASES),) or None
         If given, the wall time of each phase of every step is added to it
         (seconds; one clock read per phase boundary, about 20 per step).
+    check_signals : float
+        Run pending signal handlers (Ctrl-C) every this many seconds, between
+        minibatches; an exception they raise stops the epoch and propagates,
+        with ``ws.steps`` the steps taken. <= 0: never.
 
     Returns
     -------
@@ -648,11 +663,14 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     cdef bint x_finite = True
     cdef Profile prof_acc
     cdef Profile* prof = NULL
+    cdef long long steps = 0
+    cdef double now, next_check = 0.0
 
     if nin != units[0] or Y.shape[1] != units[L] or Y.shape[0] != n:
         raise ValueError("X or Y does not match the network")
     if params.shape[0] != net.n_params or grads.shape[0] != net.n_params:
         raise ValueError("parameter buffer of the wrong size")
+    ws.steps = 0
     if n == 0:
         return 0.0, t, True
     sp = _csr_rows(X, np.asarray(params).dtype, &spb)
@@ -699,6 +717,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     with nogil:
         if prof != NULL:
             prof.t = cymlp_clock()
+        if check_signals > 0:
+            next_check = cymlp_clock() + check_signals
         while start < n:
             nb = bs if n - start > bs else n - start
             if has_order:
@@ -759,6 +779,15 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
                       &state2[0] if state2.shape[0] else NULL,
                       x, sp, nb, &acts[0], &deltas[0], sw_sum, prof)
             start += nb
+            steps += 1
+            if check_signals > 0 and start < n:
+                now = cymlp_clock()
+                if now >= next_check:
+                    next_check = now + check_signals
+                    with gil:
+                        ws.steps = steps
+                        PyErr_CheckSignals()  # a handler's exception propagates
+    ws.steps = steps
     if not x_finite:
         raise ValueError("X contains NaN or infinity")
     return acc, t, finite
@@ -830,7 +859,7 @@ def loss_and_gradient(Network net, Workspace ws, X, const floating[:, ::1] Y,
 
 
 def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
-            Py_ssize_t chunk=1024, bint check_x=False):
+            Py_ssize_t chunk=1024, bint check_x=False, double check_signals=0.05):
     """Output-layer activations for X (dense C-contiguous, or CSR) into ``out``
     (n x n_outputs), without the GIL.
 
@@ -838,6 +867,8 @@ def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
     layer's product is written straight into ``out``. With ``check_x``, each
     chunk of a dense X is checked for NaN and infinity right after its
     products have read it, from cache (ValueError on a non-finite value).
+    Pending signal handlers (Ctrl-C) run every ``check_signals`` seconds
+    between chunks; an exception they raise propagates.
     """
     cdef const int[::1] units = net.units
     cdef const Py_ssize_t[::1] coef_off = net.coef_off
@@ -853,6 +884,7 @@ def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
     cdef floating[::1] acts
     cdef const floating* x = NULL
     cdef bint x_finite = True
+    cdef double now, next_check = 0.0
     if _n_cols(X) != units[0] or out.shape[0] != n or out.shape[1] != units[L]:
         raise ValueError("X or out does not match the network")
     if params.shape[0] != net.n_params:
@@ -868,6 +900,8 @@ def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
     acts = ws.acts
     _layout(&lay, net, units, coef_off, bias_off, act_off)
     with nogil:
+        if check_signals > 0:
+            next_check = cymlp_clock() + check_signals
         while start < n:
             nb = chunk if n - start > chunk else n - start
             if sp != NULL:
@@ -882,5 +916,11 @@ def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
             bias_activation(lay.out, &out[start, 0], &params[0] + bias_off[L - 1],
                             nb, units[L])
             start += nb
+            if check_signals > 0 and start < n:
+                now = cymlp_clock()
+                if now >= next_check:
+                    next_check = now + check_signals
+                    with gil:
+                        PyErr_CheckSignals()
     if not x_finite:
         raise ValueError("X contains NaN or infinity")

@@ -32,7 +32,7 @@ import inspect
 
 import numpy as np
 
-__all__ = ["AVAILABLE", "CallbackSupport", "FitWatch", "start"]
+__all__ = ["AVAILABLE", "CallbackSupport", "FitWatch", "managed", "start"]
 
 
 def _detect():
@@ -42,6 +42,8 @@ def _detect():
         import sklearn.callback as skc
     except ImportError:
         return None, None
+    if not callable(getattr(skc, "with_callbacks", None)):
+        return None, "sklearn.callback has no with_callbacks"
     needed = {
         "CallbackSupportMixin": ("set_callbacks", "_init_callback_context"),
         "CallbackContext": ("subcontext", "call_on_fit_task_begin", "call_on_fit_task_end"),
@@ -98,6 +100,18 @@ else:
     class CallbackSupport:
         """scikit-learn without sklearn.callback: no callback support, as
         scikit-learn's own estimators there."""
+
+
+def managed(method):
+    """``method`` (fit, partial_fit) run within scikit-learn's ``with_callbacks``:
+    the callbacks' teardown runs when it ends, whatever happens, even where
+    ``_fit_context`` would not do it (scikit-learn 1.9's does: the inner
+    teardown then leaves it nothing to do)."""
+    if not AVAILABLE:
+        return method
+    import sklearn.callback as skc
+
+    return skc.with_callbacks(method)
 
 
 def _views(params, layer_units):

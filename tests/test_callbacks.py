@@ -282,17 +282,23 @@ def test_progressbar_in_a_pipeline(capsys):
     assert not pipe[-1]._skl_callbacks.count(pipe._skl_callbacks[0])  # unpropagated after fit
 
 
-def test_progressbar_in_a_grid_search(capsys):
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_progressbar_in_a_grid_search(capsys, n_jobs):
     pytest.importorskip("rich")
     mlp = MLPClassifier((8,), solver="adam", max_iter=4, random_state=0, **NO_TOL)
-    grid = GridSearchCV(mlp, {"alpha": [1e-4, 1e-2]}, cv=2)
+    monitor = ScoringMonitor(scoring="accuracy")
+    grid = GridSearchCV(mlp.set_callbacks(monitor), {"alpha": [1e-4, 1e-2]}, cv=2,
+                        n_jobs=n_jobs)
     grid.set_callbacks(ProgressBar(max_propagation_depth=None))
     _quiet_fit(grid, X_DIG, Y_DIG)
     out = capsys.readouterr().out
     assert "GridSearchCV - fit" in out
     n = len(re.findall(r"candidate-split-evaluation \| MLPClassifier - fit", out))
     assert n >= 4, out  # 2 candidates x 2 splits, each with its epochs' bar
-    assert re.search(r"refit \| MLPClassifier - fit", out) or "MLPClassifier - fit" in out
+    # the MLP's own callback saw 4 epochs in each of the 5 fits (worker processes too)
+    rows = monitor.get_logs().data
+    assert sum(r["task_name"] == "epoch" for r in rows) == 5 * 4
+    assert re.search(r"refit-with-best-params \| MLPClassifier - fit", out), out
     _assert_complete(out)
 
 

@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 
 import cymlp
-from cymlp import _mlp
+from cymlp import _solvers
 
 
 class NoOp:
@@ -62,7 +62,7 @@ def main(argv=None):
         return cymlp.MLPClassifier((32,), solver="sgd", batch_size=32, max_iter=args.epochs,
                                    tol=0.0, n_iter_no_change=10**6, random_state=0)
 
-    real_train = _mlp._train
+    real_train = _solvers._train
 
     class NoSignals:
         """cymlp._train with train_epoch's signal checks off."""
@@ -76,11 +76,11 @@ def main(argv=None):
         return make().fit(X, y)
 
     def run_b():
-        _mlp._train = NoSignals()
+        _solvers._train = NoSignals()
         try:
             return make().fit(X, y)
         finally:
-            _mlp._train = real_train
+            _solvers._train = real_train
 
     cases = {"A: as shipped, no callback": run_a,
              "B: engine signal checks off": run_b}

@@ -13,6 +13,7 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from sklearn.utils._param_validation import InvalidParameterError
 
+from _util import quiet
 import cymlp
 from cymlp import MLPClassifier, MLPRegressor
 
@@ -24,12 +25,6 @@ def data():
     X, y = make_classification(n_samples=600, n_features=10, n_informative=6,
                                n_classes=3, random_state=0)
     return X, y
-
-
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fn(*args, **kwargs)
 
 
 def _assert_same_model(sk, cy, tol=TOL64):
@@ -124,8 +119,8 @@ def test_label_types_and_probabilities(labels):
                                 n_classes=len(labels), random_state=1)
     y = labels[yi]
     params = dict(hidden_layer_sizes=(10,), solver="sgd", max_iter=20, random_state=0)
-    sk = _quiet(SkMLPClassifier(**params).fit, X, y)
-    cy = _quiet(MLPClassifier(**params).fit, X, y)
+    sk = quiet(SkMLPClassifier(**params).fit, X, y)
+    cy = quiet(MLPClassifier(**params).fit, X, y)
     np.testing.assert_array_equal(cy.classes_, sk.classes_)
     assert cy.out_activation_ == sk.out_activation_
     assert cy.n_outputs_ == sk.n_outputs_
@@ -139,8 +134,8 @@ def test_label_types_and_probabilities(labels):
 def test_fitted_attributes(data):
     X, y = data
     params = dict(hidden_layer_sizes=(12, 7), solver="adam", max_iter=15, random_state=0)
-    sk = _quiet(SkMLPClassifier(**params).fit, X, y)
-    cy = _quiet(MLPClassifier(**params).fit, X, y)
+    sk = quiet(SkMLPClassifier(**params).fit, X, y)
+    cy = quiet(MLPClassifier(**params).fit, X, y)
     for name in ["n_layers_", "n_outputs_", "out_activation_", "n_features_in_", "n_iter_", "t_"]:
         assert getattr(cy, name) == getattr(sk, name), name
     assert cy.loss_ == pytest.approx(sk.loss_, rel=1e-6)
@@ -157,7 +152,7 @@ def test_fitted_attributes(data):
 def test_dtypes(data, dtype, expected):
     X, y = data
     X = (X * 4).astype(dtype)
-    cy = _quiet(MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit, X, y)
+    cy = quiet(MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit, X, y)
     assert all(c.dtype == expected for c in cy.coefs_ + cy.intercepts_)
     assert cy.predict_proba(X).dtype == expected
 
@@ -182,8 +177,8 @@ def test_learning_rate_schedules(data, schedule):
     params = dict(hidden_layer_sizes=(10,), solver="sgd", learning_rate=schedule,
                   learning_rate_init=0.2, power_t=0.3, tol=1e-3, n_iter_no_change=2,
                   max_iter=60, random_state=0)
-    sk = _quiet(SkMLPClassifier(**params).fit, X, y)
-    cy = _quiet(MLPClassifier(**params).fit, X, y)
+    sk = quiet(SkMLPClassifier(**params).fit, X, y)
+    cy = quiet(MLPClassifier(**params).fit, X, y)
     assert cy.n_iter_ == sk.n_iter_
     assert cy._optimizer.learning_rate == pytest.approx(sk._optimizer.learning_rate, rel=1e-12)
     _assert_same_model(sk, cy)
@@ -197,7 +192,7 @@ def test_verbose_output_matches(data):
     for cls in (SkMLPClassifier, MLPClassifier):
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
-            _quiet(cls(**params).fit, X, y)
+            quiet(cls(**params).fit, X, y)
         outs.append(buf.getvalue())
     assert "Iteration 1, loss = " in outs[1]
     assert "Setting learning rate to" in outs[1]
@@ -248,8 +243,8 @@ def test_warm_start_matches_sklearn(data, solver):
                   random_state=0)
     sk, cy = SkMLPClassifier(**params), MLPClassifier(**params)
     for _ in range(3):
-        _quiet(sk.fit, X, y)
-        _quiet(cy.fit, X, y)
+        quiet(sk.fit, X, y)
+        quiet(cy.fit, X, y)
     assert len(cy.loss_curve_) == 15 and cy.n_iter_ == 5
     np.testing.assert_allclose(cy.loss_curve_, sk.loss_curve_, rtol=1e-6)
     _assert_same_model(sk, cy)
@@ -260,18 +255,18 @@ def test_warm_start_matches_sklearn(data, solver):
 def test_refit_without_warm_start_starts_over(data):
     X, y = data
     clf = MLPClassifier(hidden_layer_sizes=(6,), max_iter=4, random_state=0)
-    a = _quiet(clf.fit, X, y).coefs_[0].copy()
-    b = _quiet(clf.fit, X, y).coefs_[0].copy()
+    a = quiet(clf.fit, X, y).coefs_[0].copy()
+    b = quiet(clf.fit, X, y).coefs_[0].copy()
     np.testing.assert_array_equal(a, b)
     assert len(clf.loss_curve_) == 4
 
 
 def test_coefs_are_views_and_user_assignment_is_honoured(data):
     X, y = data
-    clf = _quiet(MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit, X, y)
+    clf = quiet(MLPClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit, X, y)
     assert all(np.shares_memory(c, clf._params) for c in clf.coefs_ + clf.intercepts_)
     # replacing the arrays, as some users do, changes the model like sklearn's
-    sk = _quiet(SkMLPClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit, X, y)
+    sk = quiet(SkMLPClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit, X, y)
     rng = np.random.RandomState(0)
     new = [rng.randn(*c.shape) for c in clf.coefs_]
     clf.coefs_ = [c.copy() for c in new]
@@ -282,8 +277,8 @@ def test_coefs_are_views_and_user_assignment_is_honoured(data):
 def test_iris_lbfgs_matches_sklearn():
     X, y = load_iris(return_X_y=True)
     params = dict(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=50, random_state=1)
-    sk = _quiet(SkMLPClassifier(**params).fit, X, y)
-    cy = _quiet(MLPClassifier(**params).fit, X, y)
+    sk = quiet(SkMLPClassifier(**params).fit, X, y)
+    cy = quiet(MLPClassifier(**params).fit, X, y)
     assert cy.n_iter_ == sk.n_iter_
     assert cy.loss_ == pytest.approx(sk.loss_, rel=1e-6)
     _assert_same_model(sk, cy, dict(rtol=1e-5, atol=1e-8))
@@ -302,3 +297,33 @@ def test_partial_fit_keeps_the_optimizer_settings_it_was_built_with(data):
         est.set_params(momentum=0.9, alpha=0.01)
         est.partial_fit(X, y)
     _assert_same_model(sk, cy)
+
+
+@pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
+def test_docstring_documents_everything_and_its_examples_run(name):
+    """help(cymlp.X) is complete: every parameter and every attribute that
+    scikit-learn documents is described, and the examples run."""
+    import doctest
+    import re
+
+    import sklearn.neural_network as skn
+
+    ours, theirs = getattr(cymlp, name).__doc__, getattr(skn, name).__doc__
+
+    def entries(doc, section, end):
+        text = doc[doc.index(section + "\n"):doc.index(end + "\n")]
+        return re.findall(r"^    (\w+) : ", text, re.M)
+
+    params = entries(ours, "Parameters", "Attributes")
+    assert params == list(inspect.signature(getattr(cymlp, name)).parameters)
+    assert set(entries(theirs, "Attributes", "See Also")) <= set(
+        entries(ours, "Attributes", "See Also"))
+    for entry in re.split(r"\n    (?=\w+ : )", ours[ours.index("Parameters\n"):
+                                                    ours.index("See Also\n")])[1:]:
+        assert len(entry.strip().splitlines()) >= 2, entry  # a description, not a name
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for test in doctest.DocTestFinder(recurse=False).find(getattr(cymlp, name)):
+            runner.run(test)
+    assert runner.tries >= 3 and runner.failures == 0

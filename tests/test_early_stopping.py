@@ -1,7 +1,5 @@
 """early_stopping: scikit-learn's split (same RNG draws), validation scores, best weights restored."""
 
-import warnings
-
 import numpy as np
 import sklearn
 from sklearn.utils.fixes import parse_version
@@ -9,11 +7,11 @@ import pytest
 import scipy.sparse as sp
 import sklearn.neural_network._multilayer_perceptron as sk_mlp
 from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
-import cymlp._mlp
+from _util import quiet
+import cymlp._solvers
 from cymlp import MLPClassifier, MLPRegressor
 
 TOL = {np.float64: dict(rtol=1e-6, atol=1e-10), np.float32: dict(rtol=1e-3, atol=1e-5)}
@@ -42,12 +40,6 @@ def _classes(kind):
         MLPClassifier, SkMLPClassifier)
 
 
-def _quiet_fit(est, X, y, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, **kw)
-
-
 @pytest.fixture
 def splits(monkeypatch):
     """Record the train_test_split calls of both libraries."""
@@ -61,7 +53,8 @@ def splits(monkeypatch):
         return split
 
     monkeypatch.setattr(sk_mlp, "train_test_split", spy("sk", sk_mlp.train_test_split))
-    monkeypatch.setattr(cymlp._mlp, "train_test_split", spy("cy", cymlp._mlp.train_test_split))
+    monkeypatch.setattr(cymlp._solvers, "train_test_split",
+                        spy("cy", cymlp._solvers.train_test_split))
     return calls
 
 
@@ -78,8 +71,8 @@ def test_matches_sklearn(splits, kind, weighted, dtype):
     X = X.astype(dtype)
     sw = np.random.RandomState(0).randint(0, 4, len(X)).astype(float) if weighted else None
     ours, theirs = _classes(kind)
-    sk = _quiet_fit(theirs(**PARAMS), X, y, sample_weight=sw)
-    cy = _quiet_fit(ours(**PARAMS), X, y, sample_weight=sw)
+    sk = quiet(theirs(**PARAMS).fit, X, y, sample_weight=sw)
+    cy = quiet(ours(**PARAMS).fit, X, y, sample_weight=sw)
 
     # the same split: one call each, the same validation rows
     (sk_kw, sk_out), = splits["sk"]
@@ -112,8 +105,8 @@ def test_split_is_stratified_only_for_binary_targets(splits, kind, stratified):
     makes the same split so that the same random_state gives the same model."""
     X, y = _data(kind)
     ours, theirs = _classes(kind)
-    _quiet_fit(theirs(**PARAMS), X, y)
-    _quiet_fit(ours(**PARAMS), X, y)
+    quiet(theirs(**PARAMS).fit, X, y)
+    quiet(ours(**PARAMS).fit, X, y)
     for key in ("sk", "cy"):
         (kwargs, _), = splits[key]
         assert (kwargs["stratify"] is not None) == stratified
@@ -127,7 +120,7 @@ def test_split_is_stratified_only_for_binary_targets(splits, kind, stratified):
 def test_best_weights_are_restored(splits, kind):
     X, y = _data(kind)
     ours, _ = _classes(kind)
-    est = _quiet_fit(ours(**PARAMS), X, y)
+    est = quiet(ours(**PARAMS).fit, X, y)
     (_, (X_train, X_val, y_train, y_val)), = splits["cy"]
     best = int(np.argmax(est.validation_scores_))  # the first best epoch
     assert best < est.n_iter_ - 1  # the test needs later, worse epochs
@@ -136,7 +129,7 @@ def test_best_weights_are_restored(splits, kind):
     assert est.score(X_val, y_val) == est.best_validation_score_
     assert est.validation_scores_[-1] < est.best_validation_score_
     # and is the model of that epoch: the same fit stopped right there
-    again = _quiet_fit(ours(**{**PARAMS, "max_iter": best + 1}), X, y)
+    again = quiet(ours(**{**PARAMS, "max_iter": best + 1}).fit, X, y)
     for a, b in zip(est.coefs_ + est.intercepts_, again.coefs_ + again.intercepts_):
         np.testing.assert_array_equal(a, b)
 
@@ -149,12 +142,12 @@ def test_warm_start_restores_the_best_weights_seen():
     X, y = _data("multiclass")
     params = {**PARAMS, "warm_start": True}
     sk, cy = SkMLPClassifier(**params), MLPClassifier(**params)
-    _quiet_fit(sk, X, y)
-    _quiet_fit(cy, X, y)
+    quiet(sk.fit, X, y)
+    quiet(cy.fit, X, y)
     first = [a.copy() for a in cy.coefs_ + cy.intercepts_]
     sk_first = [a.copy() for a in sk.coefs_ + sk.intercepts_]
-    _quiet_fit(sk, X, y)
-    _quiet_fit(cy, X, y)
+    quiet(sk.fit, X, y)
+    quiet(cy.fit, X, y)
     # the same second fit: no improvement, stopped after one epoch
     assert sk.n_iter_ == cy.n_iter_ == 1
     assert cy.validation_scores_ == pytest.approx(sk.validation_scores_, rel=1e-12)
@@ -179,9 +172,9 @@ def test_switching_modes_between_calls(switch):
                   solver="sgd" if switch.startswith("lbfgs") else "adam")
     partial = switch.endswith("partial_fit")
     for cls in (SkMLPClassifier, MLPClassifier):
-        est = _quiet_fit(cls(**{**PARAMS, **first, "warm_start": True}), X, y)
+        est = quiet(cls(**{**PARAMS, **first, "warm_start": True}).fit, X, y)
         est.set_params(**second)
-        call = (lambda: est.partial_fit(X, y)) if partial else (lambda: _quiet_fit(est, X, y))
+        call = (lambda: est.partial_fit(X, y)) if partial else (lambda: quiet(est.fit, X, y))
         if cls is SkMLPClassifier:
             with pytest.raises((TypeError, AttributeError)):
                 call()
@@ -211,10 +204,10 @@ def test_string_labels():
     """scikit-learn #33760 / #33774: string labels with early stopping."""
     X, y = _data("multiclass")
     labels = np.array(["ant", "bee", "cat"])[y]
-    cy = _quiet_fit(MLPClassifier(**PARAMS), X, labels)
+    cy = quiet(MLPClassifier(**PARAMS).fit, X, labels)
     assert set(cy.predict(X)) <= set(labels)
     assert len(cy.validation_scores_) == cy.n_iter_
     if parse_version(sklearn.__version__) < parse_version("1.8"):
         return  # scikit-learn before 1.8 fails here itself (the bug fixed by #33774)
-    sk = _quiet_fit(SkMLPClassifier(**PARAMS), X, labels)
+    sk = quiet(SkMLPClassifier(**PARAMS).fit, X, labels)
     assert cy.validation_scores_ == pytest.approx(sk.validation_scores_, rel=1e-12)

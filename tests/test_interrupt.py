@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pytest
 
-from cymlp import MLPClassifier, _train
+from cymlp import MLPClassifier, _state, _train
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
@@ -27,7 +27,7 @@ STEPS_PER_EPOCH = N // BATCH
 CHILD = """
 import sys, time, warnings
 import numpy as np
-from cymlp import MLPClassifier
+from cymlp import MLPClassifier, _state
 
 rng = np.random.RandomState(0)
 X = rng.rand(120000, 128).astype(np.float32)
@@ -46,8 +46,8 @@ print("STATE", est.n_iter_, est.t_, len(est.loss_curve_), opt.t, repr(opt.learni
 init = MLPClassifier(**params)
 init._label_binarizer = est._label_binarizer
 init._random_state = np.random.RandomState(0)
-init._initialize(est._label_binarizer.transform(y[:5]), [128, 1024, est.n_outputs_],
-                 np.float32)
+init._initialize(est._label_binarizer.transform(y[:5]),
+                 _state.Layout([128, 1024, est.n_outputs_]), np.float32)
 print("SAME_AS_INITIAL", bool(np.array_equal(est._params, init._params)))
 """
 
@@ -119,7 +119,7 @@ def test_sigint_in_a_long_predict_stops_within_a_second():
     code = textwrap.dedent("""
         import time, warnings
         import numpy as np
-        from cymlp import MLPClassifier, _train
+        from cymlp import MLPClassifier, _state, _train
         rng = np.random.RandomState(0)
         warnings.simplefilter("ignore")
         Xs = rng.rand(100, 256).astype(np.float32)
@@ -128,7 +128,7 @@ def test_sigint_in_a_long_predict_stops_within_a_second():
         out = np.full((50000, 1), np.nan, dtype=np.float32)
         print("PREDICTING", flush=True)
         try:
-            _train.predict(est._network(), X, est._params, out)  # what predict runs
+            _train.predict(_state.network(est), X, est._params, out)  # what predict runs
             print("FINISHED")
         except KeyboardInterrupt:
             pass
@@ -151,7 +151,7 @@ def test_signal_checks_change_nothing_else():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est.fit(X, y)
-    net = est._network()
+    net = _state.network(est)
     outs = []
     for interval in (0.0, 1e-9, 0.05):  # never, after every minibatch, the default
         ws = _train.Workspace(net, 8, np.float64, True)

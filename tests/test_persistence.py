@@ -13,22 +13,16 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 
 import cymlp
-from _state import assert_params_are_views, assert_same_model, assert_same_state
+from _util import quiet, assert_params_are_views, assert_same_model, assert_same_state
 from cymlp import MLPClassifier, MLPRegressor, _persist
 
 RNG = np.random.RandomState(0)
 X = RNG.randn(50, 4)
 Y = np.arange(50) % 3
 YR = X @ RNG.randn(4)
-
-
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fn(*args, **kwargs)
 
 
 def _clf(**kw):
@@ -73,7 +67,7 @@ def _fitted(name):
     if name.startswith("partial_fit"):
         est.partial_fit(Xf, yf, classes=["p", "q", "r"])
     else:
-        _quiet(est.fit, Xf, yf)
+        quiet(est.fit, Xf, yf)
     return est, Xf, yf
 
 
@@ -107,8 +101,23 @@ def test_roundtrip_restores_an_identical_model(tmp_path, name):
         if est.solver != "lbfgs" and not est.early_stopping:
             model.partial_fit(Xf, yf)
         model.set_params(warm_start=True, max_iter=2)
-        _quiet(model.fit, Xf, yf)
+        quiet(model.fit, Xf, yf)
     assert_same_state(loaded, est)
+
+
+def test_every_fitted_attribute_is_described_once():
+    """cymlp._state.FITTED lists every attribute a fit sets (what save/load
+    store), and each of them is set by one of the models above."""
+    from cymlp import _state
+
+    seen = set()
+    for name in MODELS:
+        est, _, _ = _fitted(name)
+        fitted = set(vars(est)) - set(vars(clone(est)))  # what the constructor sets
+        assert fitted <= set(_state.FITTED), (name, sorted(fitted - set(_state.FITTED)))
+        assert {k for k, a in _state.FITTED.items() if a.always} <= fitted, name
+        seen |= fitted
+    assert seen == set(_state.FITTED)
 
 
 def test_file_objects_and_plain_numpy(tmp_path):
@@ -139,7 +148,7 @@ def test_loaded_params_are_views_and_writable(tmp_path):
 
 
 def test_randomstate_random_state_is_stored_as_none(tmp_path):
-    est = _quiet(_clf(random_state=np.random.RandomState(3)).fit, X, Y)
+    est = quiet(_clf(random_state=np.random.RandomState(3)).fit, X, Y)
     with pytest.warns(UserWarning, match="RandomState instance, which is not stored"):
         est.save(tmp_path / "m.npz")
     loaded = cymlp.load(tmp_path / "m.npz")
@@ -154,7 +163,7 @@ def test_unfitted_and_foreign_estimators_are_refused(tmp_path):
     class Sub(MLPClassifier):
         pass
 
-    sub = _quiet(Sub(max_iter=2).fit, X, Y)
+    sub = quiet(Sub(max_iter=2).fit, X, Y)
     with pytest.raises(ValueError, match="only cymlp.MLPClassifier"):
         sub.save(tmp_path / "m.npz")
 
@@ -175,7 +184,7 @@ def test_unsupported_label_objects_are_refused(tmp_path):
 # ----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def good(tmp_path_factory):
-    est = _quiet(_clf(solver="sgd").fit, pd.DataFrame(X, columns=list("abcd")), Y)
+    est = quiet(_clf(solver="sgd").fit, pd.DataFrame(X, columns=list("abcd")), Y)
     path = tmp_path_factory.mktemp("good") / "m.npz"
     est.save(path)
     return path.read_bytes()
@@ -439,7 +448,7 @@ def test_pickles_are_never_executed(tmp_path, good):
         _load_bytes(tmp_path, pickle.dumps(payload))
     # the estimator pickled, as joblib/pickle users would save it
     with pytest.raises(ValueError):
-        _load_bytes(tmp_path, pickle.dumps(_quiet(_clf().fit, X, Y)))
+        _load_bytes(tmp_path, pickle.dumps(quiet(_clf().fit, X, Y)))
     # a pickle inside the archive: an object array as a member, a raw pickle
     # member, and an npz written by numpy with allow_pickle
     obj = np.array([payload, payload], dtype=object)

@@ -3,7 +3,6 @@ continues exactly as it would have; clone, get_params/set_params, tags."""
 
 import io
 import pickle
-import warnings
 
 import cloudpickle  # a dependency of joblib
 import joblib
@@ -11,11 +10,11 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.datasets import make_classification
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 from sklearn.utils import get_tags
 
+from _util import quiet
 from cymlp import MLPClassifier, MLPRegressor
 
 
@@ -50,12 +49,6 @@ ROUND_TRIPS = {
 
 def _target(est, y):
     return y.astype(float) if isinstance(est, MLPRegressor) else y
-
-
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fn(*args, **kwargs)
 
 
 def assert_same_params(a, b):
@@ -135,21 +128,21 @@ def test_fitted_round_trip_then_warm_start(data, tmp_path, cls, params, trip):
     X, y = data
     est = cls(hidden_layer_sizes=(7,), max_iter=8, warm_start=True, random_state=0, **params)
     y = _target(est, y)
-    _quiet(est.fit, X, y)
+    quiet(est.fit, X, y)
     copy = ROUND_TRIPS[trip](est, tmp_path)
     assert_identical(est, copy)
     np.testing.assert_array_equal(copy.predict(X), est.predict(X))
     assert copy.score(X, y) == est.score(X, y)
     if cls is MLPClassifier:
         np.testing.assert_array_equal(copy.predict_proba(X), est.predict_proba(X))
-    _quiet(est.fit, X, y)
-    _quiet(copy.fit, X, y)
+    quiet(est.fit, X, y)
+    quiet(copy.fit, X, y)
     assert_identical(est, copy)
 
 
 def test_round_trip_keeps_views_and_stores_parameters_once(data):
     X, y = data
-    est = _quiet(MLPClassifier(hidden_layer_sizes=(300,), max_iter=2, random_state=0).fit, X, y)
+    est = quiet(MLPClassifier(hidden_layer_sizes=(300,), max_iter=2, random_state=0).fit, X, y)
     copy = _pickle(est)
     for a in copy.coefs_ + copy.intercepts_:
         assert np.shares_memory(a, copy._params)
@@ -168,11 +161,11 @@ def test_clone_get_params_set_params_tags(data, ours, theirs):
     X, y = data
     est = ours(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
     y = _target(est, y)
-    _quiet(est.fit, X, y)
+    quiet(est.fit, X, y)
     twin = clone(est)
     assert not hasattr(twin, "coefs_")
     assert twin.get_params() == est.get_params()
-    _quiet(twin.fit, X, y)
+    quiet(twin.fit, X, y)
     for a, b in zip(est.coefs_, twin.coefs_):
         np.testing.assert_array_equal(a, b)
 
@@ -193,3 +186,20 @@ def test_repr_and_html_like_sklearn():
         assert repr(ours(alpha=0.1, max_iter=7)) == repr(theirs(alpha=0.1, max_iter=7))
         buf = io.StringIO(ours()._repr_html_())
         assert ours.__name__ in buf.getvalue()
+
+
+def test_pickles_name_the_public_classes_and_old_paths_still_load(data):
+    """New pickles name cymlp.MLPClassifier; pickles of earlier versions, which
+    name cymlp._mlp.MLPClassifier and cymlp._mlp._Optimizer, still load."""
+    X, y = data
+    est = quiet(MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit, X, y)
+    new = pickle.dumps(est, protocol=0)  # text opcodes: "c<module>\n<name>\n"
+    assert b"ccymlp\nMLPClassifier\n" in new and b"ccymlp._solvers\n_Optimizer\n" in new
+    old = new.replace(b"ccymlp\nMLPClassifier\n", b"ccymlp._mlp\nMLPClassifier\n").replace(
+        b"ccymlp._solvers\n_Optimizer\n", b"ccymlp._mlp\n_Optimizer\n")
+    copy = pickle.loads(old)
+    assert type(copy) is MLPClassifier
+    assert_identical(est, copy)
+    est.partial_fit(X, y)
+    copy.partial_fit(X, y)
+    assert_identical(est, copy)

@@ -9,24 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.exceptions import DataConversionWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
-from _state import assert_same_model
-from cymlp import MLPClassifier, MLPRegressor, _mlp, _train
+from _util import quiet, assert_same_model
+from cymlp import MLPClassifier, MLPRegressor, _train
 
 RNG = np.random.RandomState(0)
 X = RNG.randn(30, 4)
 Y = np.arange(30) % 3
 YR = RNG.randn(30)
 SMALL = dict(hidden_layer_sizes=(5,), max_iter=3, random_state=0)
-
-
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fn(*args, **kwargs)
 
 
 def _with_nan(a, value=np.nan):
@@ -42,9 +36,9 @@ def _raise_like_sklearn(kind, call):
     """``call(Estimator)`` raises in cymlp exactly what it raises in sklearn."""
     ours, theirs = PAIRS[kind]
     with pytest.raises((ValueError, TypeError)) as sk_err:
-        _quiet(call, theirs)
+        quiet(call, theirs)
     with pytest.raises((ValueError, TypeError)) as cy_err:
-        _quiet(call, ours)
+        quiet(call, ours)
     assert type(cy_err.value) is type(sk_err.value)
     assert str(cy_err.value) == str(sk_err.value)
     return cy_err.value
@@ -114,7 +108,7 @@ PREDICT_CASES = {
 @pytest.fixture(scope="module")
 def fitted():
     return {
-        (kind, lib): _quiet(E(**SMALL).fit, X, Y if kind == "clf" else YR)
+        (kind, lib): quiet(E(**SMALL).fit, X, Y if kind == "clf" else YR)
         for kind, pair in PAIRS.items()
         for lib, E in zip(("cy", "sk"), pair)
     }
@@ -147,9 +141,9 @@ def test_partial_fit_with_other_n_features(kind):
     y = Y if kind == "clf" else YR
     kw = {"classes": [0, 1, 2]} if kind == "clf" else {}
     _raise_like_sklearn(
-        kind, lambda E: _quiet(E(**SMALL).fit, X, y).partial_fit(X[:, :3], y, **kw))
+        kind, lambda E: quiet(E(**SMALL).fit, X, y).partial_fit(X[:, :3], y, **kw))
     with pytest.raises(ValueError, match="X has 3 features, but .* expecting 4"):
-        _quiet(PAIRS[kind][0](**SMALL).partial_fit, X, y, **kw).partial_fit(
+        quiet(PAIRS[kind][0](**SMALL).partial_fit, X, y, **kw).partial_fit(
             X[:, :3], y, **kw)
 
 
@@ -176,7 +170,7 @@ def test_partial_fit_classes_required_and_fixed():
 def test_warm_start_with_other_classes():
     _raise_like_sklearn(
         "clf",
-        lambda E: _quiet(E(warm_start=True, **SMALL).fit, X, Y).fit(X, np.minimum(Y, 1)),
+        lambda E: quiet(E(warm_start=True, **SMALL).fit, X, Y).fit(X, np.minimum(Y, 1)),
     )
 
 
@@ -194,24 +188,33 @@ def test_non_numeric_strings_in_regression_y():
         MLPRegressor(**SMALL).fit(X, np.array(list("abcdefghijklmnopqrstuvwxyzABCD")))
 
 
-# -- where scikit-learn misbehaves, cymlp refuses clearly ---------------------
+# -- one class: a scikit-learn quirk kept for compatibility -------------------
 @pytest.mark.parametrize("labels", [np.zeros(30), np.full(30, "spam"), np.ones(30, bool)])
-def test_one_class_is_refused(labels):
-    # scikit-learn fits a constant model whose predict_proba has 2 columns for 1 class
-    with pytest.raises(ValueError, match="at least 2 classes.*only one class"):
-        MLPClassifier(**SMALL).fit(X, labels)
-    with pytest.raises(ValueError, match="at least 2 classes.*only one class"):
-        MLPClassifier(**SMALL).partial_fit(X, labels, classes=labels[:1])
+def test_one_class_fits_as_sklearn(labels):
+    # scikit-learn fits a constant model: classes_ of one label, predict returns
+    # it, predict_proba has two columns
+    for call in ["fit", "partial_fit"]:
+        kw = dict(classes=labels[:1]) if call == "partial_fit" else {}
+        ours = quiet(getattr(MLPClassifier(**SMALL), call), X, labels, **kw)
+        theirs = quiet(getattr(SkMLPClassifier(**SMALL), call), X, labels, **kw)
+        np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+        np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+        assert ours.predict(X).dtype == theirs.predict(X).dtype
+        np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-10)
+        assert ours.predict_proba(X).shape == (len(X), 2)
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
 
 
 def test_one_sample():
-    # a classifier cannot learn from one sample (one class)
-    with pytest.raises(ValueError, match="only one class"):
-        MLPClassifier(**SMALL).fit(X[:1], Y[:1])
+    # one sample is one class: fitted as scikit-learn does
+    ours = quiet(MLPClassifier(**SMALL).fit, X[:1], Y[:1])
+    theirs = quiet(SkMLPClassifier(**SMALL).fit, X[:1], Y[:1])
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), rtol=1e-10)
     # but partial_fit with all classes can, as can a regressor
     for solver in ["sgd", "adam", "lbfgs"]:
-        ours = _quiet(MLPRegressor(solver=solver, **SMALL).fit, X[:1], YR[:1])
-        theirs = _quiet(SkMLPRegressor(solver=solver, **SMALL).fit, X[:1], YR[:1])
+        ours = quiet(MLPRegressor(solver=solver, **SMALL).fit, X[:1], YR[:1])
+        theirs = quiet(SkMLPRegressor(solver=solver, **SMALL).fit, X[:1], YR[:1])
         for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
     ours = MLPClassifier(**SMALL).partial_fit(X[:1], Y[:1], classes=[0, 1, 2])
@@ -229,14 +232,14 @@ def test_batch_size_larger_than_data_warns_and_clips(kind):
     y = Y if kind == "clf" else YR
     kw = dict(solver="sgd", hidden_layer_sizes=(5,), max_iter=3, random_state=0)
     with pytest.warns(UserWarning, match="larger than sample size. It is going to be clipped") as rec:
-        big = _quiet(ours(batch_size=1000, **kw).fit, X, y)
+        big = quiet(ours(batch_size=1000, **kw).fit, X, y)
     with pytest.warns(UserWarning) as sk_rec:
-        _quiet(theirs(batch_size=1000, **kw).fit, X, y)
+        quiet(theirs(batch_size=1000, **kw).fit, X, y)
     def msgs(r):
         return sorted(str(w.message) for w in r if w.category is UserWarning)
 
     assert msgs(rec) == msgs(sk_rec)
-    assert_same_model(big, _quiet(ours(batch_size=30, **kw).fit, X, y))
+    assert_same_model(big, quiet(ours(batch_size=30, **kw).fit, X, y))
 
 
 # -- the 32-bit BLAS limit: refused before any allocation or BLAS call -------
@@ -282,7 +285,7 @@ def test_blas_limit_checked_before_the_engine(monkeypatch, shape, solver):
     rng = np.random.RandomState(1)
     Xb, yb = rng.randn(*shape), np.arange(shape[0]) % 2
     est = MLPClassifier(solver=solver, **SMALL)
-    monkeypatch.setattr(_mlp, "_INT32_MAX", 25)
+    monkeypatch.setattr(_train, "_INT32_MAX", 25)
     real = {name: getattr(_train, name) for name in ["train_epoch", "predict"]}
     calls = []
     for name, fn in real.items():
@@ -291,9 +294,9 @@ def test_blas_limit_checked_before_the_engine(monkeypatch, shape, solver):
     with pytest.raises(ValueError, match="32-bit"):
         est.fit(Xb, yb)
     assert calls == []
-    monkeypatch.setattr(_mlp, "_INT32_MAX", 2**31 - 1)
-    _quiet(est.fit, Xb[:20, :20], yb[:20])
-    monkeypatch.setattr(_mlp, "_INT32_MAX", 25)
+    monkeypatch.setattr(_train, "_INT32_MAX", 2**31 - 1)
+    quiet(est.fit, Xb[:20, :20], yb[:20])
+    monkeypatch.setattr(_train, "_INT32_MAX", 25)
     calls.clear()
     Xp = np.vstack([Xb[:20, :20]] * 4)  # 32 or 80 rows
     with pytest.raises(ValueError, match="32-bit"):
@@ -313,7 +316,7 @@ def test_fake_limit_refuses_layers_before_the_engine(monkeypatch, engine_forbidd
 # ----------------------------------------------------------------------
 def _fit(kind, Xv, yv, solver="adam", **kw):
     E = MLPClassifier if kind == "clf" else MLPRegressor
-    return _quiet(E(solver=solver, batch_size=8, **SMALL, **kw).fit, Xv, yv)
+    return quiet(E(solver=solver, batch_size=8, **SMALL, **kw).fit, Xv, yv)
 
 
 def _layouts(tmp_path):
@@ -373,7 +376,7 @@ def test_float32_layouts_stay_float32():
     # big-endian float32 is not float32 to scikit-learn's validation: both
     # libraries train in float64 on its values
     be = _fit("clf", X.astype(">f4"), Y)
-    sk = _quiet(SkMLPClassifier(batch_size=8, **SMALL).fit, X.astype(">f4"), Y)
+    sk = quiet(SkMLPClassifier(batch_size=8, **SMALL).fit, X.astype(">f4"), Y)
     assert be.coefs_[0].dtype == sk.coefs_[0].dtype == np.float64
     assert_same_model(be, _fit("clf", X32.astype(np.float64), Y))
 
@@ -447,7 +450,7 @@ def test_dataframe_feature_names(kind):
     mixed = df.astype({"w": np.float32, "x": np.int64})
     assert_same_model(_fit(kind, mixed, y), _fit(kind, mixed.to_numpy(np.float64), y))
 
-    sk = _quiet((SkMLPClassifier if kind == "clf" else SkMLPRegressor)(**SMALL).fit, df, y)
+    sk = quiet((SkMLPClassifier if kind == "clf" else SkMLPRegressor)(**SMALL).fit, df, y)
 
     def messages(model, Xp):
         with warnings.catch_warnings(record=True) as rec:
@@ -460,7 +463,7 @@ def test_dataframe_feature_names(kind):
     assert any("does not have valid feature names" in m for m in messages(est, X))
     # DataFrame to a model fitted without names
     plain = _fit(kind, X, y)
-    sk_plain = _quiet((SkMLPClassifier if kind == "clf" else SkMLPRegressor)(**SMALL).fit, X, y)
+    sk_plain = quiet((SkMLPClassifier if kind == "clf" else SkMLPRegressor)(**SMALL).fit, X, y)
     assert messages(plain, df) == messages(sk_plain, df)
     assert any("X has feature names" in m for m in messages(plain, df))
     with pytest.warns(UserWarning, match="X has feature names"):

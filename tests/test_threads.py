@@ -2,16 +2,14 @@
 models give the sequential results; the BLAS follows threadpoolctl's limits."""
 
 import sys
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from _state import assert_same_model
+from _util import quiet, assert_same_model
 from cymlp import MLPClassifier, MLPRegressor
 
 # warnings.catch_warnings is process-wide, not per thread
@@ -23,15 +21,9 @@ Y = (X[:, 0] + X[:, 1] ** 2 > 1).astype(int) + (X[:, 2] > 0.5)
 YR = X @ RNG.randn(12)
 
 
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fn(*args, **kwargs)
-
-
 @pytest.fixture(scope="module")
 def clf():
-    return _quiet(MLPClassifier(hidden_layer_sizes=(64, 32), max_iter=20,
+    return quiet(MLPClassifier(hidden_layer_sizes=(64, 32), max_iter=20,
                                 random_state=0).fit, X, Y)
 
 
@@ -69,7 +61,7 @@ CONFIGS = [
 def _fit(i):
     E, params, y = CONFIGS[i]
     params = dict(dict(hidden_layer_sizes=(16, 8), max_iter=15), **params)
-    return _quiet(E(**params).fit, X, y)
+    return quiet(E(**params).fit, X, y)
 
 
 def test_independent_fits_in_parallel_threads():
@@ -112,14 +104,14 @@ def test_blas_follows_threadpoolctl():
     big = dict(hidden_layer_sizes=(256,), max_iter=3, random_state=0, batch_size=200)
     with threadpool_limits(limits=1, user_api="blas"):
         assert all(i["num_threads"] == 1 for i in _scipy_openblas())
-        one = _quiet(MLPClassifier(**big).fit, X, Y)
-        one_lbfgs = _quiet(MLPRegressor(solver="lbfgs", **big).fit, X, YR)
+        one = quiet(MLPClassifier(**big).fit, X, Y)
+        one_lbfgs = quiet(MLPRegressor(solver="lbfgs", **big).fit, X, YR)
     with threadpool_limits(limits=2, user_api="blas"):
         assert all(i["num_threads"] == 2 for i in _scipy_openblas())
-        two = _quiet(MLPClassifier(**big).fit, X, Y)
-        two_lbfgs = _quiet(MLPRegressor(solver="lbfgs", **big).fit, X, YR)
+        two = quiet(MLPClassifier(**big).fit, X, Y)
+        two_lbfgs = quiet(MLPRegressor(solver="lbfgs", **big).fit, X, YR)
         # deterministic for a given thread count
-        assert_same_model(two, _quiet(MLPClassifier(**big).fit, X, Y))
+        assert_same_model(two, quiet(MLPClassifier(**big).fit, X, Y))
     # The thread count may change the last bits: for some shapes (here the
     # 400-row reduction of L-BFGS's full-batch gradient) threaded OpenBLAS
     # sums in another order. scikit-learn's results move the same way.

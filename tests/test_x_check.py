@@ -1,12 +1,12 @@
-"""X's NaN / infinity check, done by the engine while it reads X.
+"""X's NaN / infinity check: scikit-learn's errors, and predict's check in the engine.
 
 scikit-learn scans all of X for non-finite values before fitting or
-predicting. cymlp lets the first shuffled epoch's gather (and predict's
-chunks) check the values it copies instead. These tests hold that to
-scikit-learn's behaviour: the same error and message wherever the bad value
-is, the same priority over every other error, no warning before it, the
-fitted model and a passed RandomState left as they were, and that the
-engine, not a separate pass, did the checking.
+predicting. cymlp's fit and partial_fit validate X up front as it does;
+predict lets the engine check the chunks it reads instead. These tests hold
+both to scikit-learn's behaviour: the same error and message wherever the
+bad value is, the same priority over every other error, no warning before
+it, the fitted model and a passed RandomState left as they were, and, in
+predict, that the engine, not a separate pass, did the checking.
 """
 
 import copy
@@ -15,12 +15,11 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
 
-from _state import assert_same_state
-from cymlp import MLPClassifier, MLPRegressor, _mlp, _train
+from _util import quiet, assert_same_state
+from cymlp import MLPClassifier, MLPRegressor, _base, _train
 
 PAIRS = {"clf": (MLPClassifier, SkMLPClassifier), "reg": (MLPRegressor, SkMLPRegressor)}
 RNG = np.random.RandomState(0)
@@ -43,18 +42,12 @@ def _bad(row, value, dtype=np.float64, col=3):
     return a
 
 
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fn(*args, **kwargs)
-
-
 def _same_error(kind, call):
     """``call(Estimator)`` raises the same error, with the same message, in
     cymlp and in scikit-learn, and cymlp warns nothing first."""
     ours, theirs = PAIRS[kind]
     with pytest.raises((ValueError, TypeError)) as sk_err:
-        _quiet(call, theirs)
+        quiet(call, theirs)
     with warnings.catch_warnings(record=True) as rec:
         warnings.simplefilter("always")
         with pytest.raises((ValueError, TypeError)) as cy_err:
@@ -69,13 +62,13 @@ def _same_error(kind, call):
 def count_sklearn_checks(monkeypatch):
     """Counts the facade's own calls of scikit-learn's finiteness check."""
     calls = []
-    real = _mlp.assert_all_finite
+    real = _base.assert_all_finite
 
     def counted(*args, **kwargs):
         calls.append(args[0].shape)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_mlp, "assert_all_finite", counted)
+    monkeypatch.setattr(_base, "assert_all_finite", counted)
     return calls
 
 
@@ -122,7 +115,7 @@ def test_partial_fit_reports_sklearns_error(row):
 def test_predict_reports_sklearns_error(kind, row, value, dtype, method):
     if kind == "reg" and method == "predict_proba":
         return
-    fitted = {E: _quiet(E(**SMALL).fit, X, _y(kind)) for E in PAIRS[kind]}
+    fitted = {E: quiet(E(**SMALL).fit, X, _y(kind)) for E in PAIRS[kind]}
     Xb = _bad(ROWS[row], VALUES[value], dtype)
 
     def call(E):
@@ -180,7 +173,7 @@ def test_divergence_before_the_bad_row_reports_x():
 def test_warm_start_in_another_dtype_checks_before_the_cast():
     # float32 model, float64 X: X is checked as given (1e300 is finite), and a
     # NaN is still scikit-learn's error
-    est = _quiet(MLPClassifier(warm_start=True, **SMALL).fit, X.astype(np.float32), YC)
+    est = quiet(MLPClassifier(warm_start=True, **SMALL).fit, X.astype(np.float32), YC)
     with pytest.raises(ValueError, match="Input X contains NaN"):
         est.fit(_bad(ROWS["middle row"], np.nan), YC)
 
@@ -192,7 +185,7 @@ def test_warm_start_in_another_dtype_checks_before_the_cast():
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_failed_call_leaves_model_and_random_state(method, row):
     rs = np.random.RandomState(7)
-    est = _quiet(MLPClassifier(**dict(SMALL, random_state=rs, warm_start=True)).fit, X, YC)
+    est = quiet(MLPClassifier(**dict(SMALL, random_state=rs, warm_start=True)).fit, X, YC)
     before = copy.deepcopy(est.__dict__)
     rs_state = rs.get_state()
     Xb = _bad(ROWS[row], np.nan)
@@ -206,35 +199,28 @@ def test_failed_call_leaves_model_and_random_state(method, row):
 
 
 # ----------------------------------------------------------------------
-# the engine did the checking (no separate pass), and only where it can
+# predict: the engine did the checking (no separate pass)
 # ----------------------------------------------------------------------
 @pytest.mark.parametrize("kind", ["clf", "reg"])
-def test_clean_fit_and_predict_make_no_separate_pass(kind, count_sklearn_checks):
-    est = _quiet(PAIRS[kind][0](**SMALL).fit, X, _y(kind))
-    est.partial_fit(X, _y(kind))
+def test_clean_predict_makes_no_separate_pass(kind, count_sklearn_checks):
+    est = quiet(PAIRS[kind][0](**SMALL).fit, X, _y(kind))
     est.predict(X)
     assert count_sklearn_checks == []
 
 
 @pytest.mark.parametrize("kind", ["clf", "reg"])
 def test_bad_x_found_by_the_engine_then_reported(kind, count_sklearn_checks):
+    est = quiet(PAIRS[kind][0](**SMALL).fit, X, _y(kind))
     with pytest.raises(ValueError, match="Input X contains NaN"):
-        PAIRS[kind][0](**SMALL).fit(_bad(ROWS["middle row"], np.nan), _y(kind))
+        est.predict(_bad(ROWS["middle row"], np.nan))
     # one check, after the engine stopped on the value
     assert count_sklearn_checks == [(N, 6)]
-
-
-@pytest.mark.parametrize("solver", ["sgd, no shuffle", "early stopping", "lbfgs"])
-def test_other_paths_keep_sklearns_own_pass(solver, count_sklearn_checks):
-    # the engine reads X in place there, or not at all in the first epoch
-    _quiet(MLPClassifier(**SMALL, **SOLVERS[solver]).fit, X, YC)
-    assert count_sklearn_checks == []    # validate_data checked X itself
 
 
 def test_sparse_x_is_checked_by_sklearn():
     Xs = sp.csr_matrix(_bad(ROWS["middle row"], np.nan))
     _same_error("clf", lambda E: E(**SMALL).fit(Xs, YC))
-    fitted = _quiet(MLPClassifier(**SMALL).fit, X, YC)
+    fitted = quiet(MLPClassifier(**SMALL).fit, X, YC)
     with pytest.raises(ValueError, match="Input X contains NaN"):
         fitted.predict(Xs)
 
@@ -246,12 +232,12 @@ def test_assume_finite_checks_nothing(kind, count_sklearn_checks):
     from sklearn import config_context
 
     Xb = _bad(ROWS["middle row"], np.nan)
-    fitted = _quiet(PAIRS[kind][0](**SMALL).fit, X, _y(kind))
+    fitted = quiet(PAIRS[kind][0](**SMALL).fit, X, _y(kind))
     with config_context(assume_finite=True):
         with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
             PAIRS[kind][0](**dict(SMALL, solver="sgd")).fit(Xb, _y(kind))
         out = fitted.predict(Xb)            # no error, as scikit-learn's predict
-        sk = _quiet(PAIRS[kind][1](**SMALL).fit, X, _y(kind)).predict(Xb)
+        sk = quiet(PAIRS[kind][1](**SMALL).fit, X, _y(kind)).predict(Xb)
         assert out.shape == sk.shape
     assert count_sklearn_checks == []
 
@@ -259,7 +245,7 @@ def test_assume_finite_checks_nothing(kind, count_sklearn_checks):
 def test_large_finite_values_are_not_an_error():
     # float32 values whose sum overflows: scikit-learn falls back to an
     # element-wise test and accepts them; so does the engine's check
-    fitted = {E: _quiet(E(**SMALL).fit, X, YC) for E in PAIRS["clf"]}
+    fitted = {E: quiet(E(**SMALL).fit, X, YC) for E in PAIRS["clf"]}
     Xb = np.full((N, 6), 3e38, dtype=np.float32)
     for est in fitted.values():
         with np.errstate(all="ignore"):

@@ -5,7 +5,7 @@ drop-in replacements for ``sklearn.neural_network.MLPClassifier`` and
 ``MLPRegressor`` whose training loop runs in Cython, without the GIL.
 """
 
-from cymlp._mlp import MLP, MLPClassifier, MLPRegressor
+from cymlp._estimators import MLP, MLPClassifier, MLPRegressor
 from cymlp._persist import load
 from cymlp._version import __version__
 

@@ -114,24 +114,13 @@ def managed(method):
     return skc.with_callbacks(method)
 
 
-def _views(params, layer_units):
-    """coefs_ and intercepts_ as views into the flat buffer ``params``."""
-    coefs, intercepts = [], []
-    start = 0
-    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
-        coefs.append(params[start : start + fan_in * fan_out].reshape(fan_in, fan_out))
-        start += fan_in * fan_out
-    for fan_out in layer_units[1:]:
-        intercepts.append(params[start : start + fan_out])
-        start += fan_out
-    return coefs, intercepts
-
-
 def _model_copy(params, layer_units, dtype=None):
     """The attributes that make a shallow copy of the estimator predict with
     a *copy* of ``params`` (never a view of the live buffer)."""
+    from cymlp._state import Layout
+
     p = np.array(params, dtype=dtype if dtype is not None else params.dtype, copy=True)
-    coefs, intercepts = _views(p, layer_units)
+    coefs, intercepts = Layout(layer_units).views(p)
     return {"_params": p, "coefs_": coefs, "intercepts_": intercepts}
 
 
@@ -191,9 +180,10 @@ class FitWatch:
 
     def _state(self):
         est = self.est
-        params = est._flat_params()
-        units = [est.coefs_[0].shape[0]] + [len(b) for b in est.intercepts_]
-        state = _model_copy(params, units)
+        from cymlp import _state
+
+        params = _state.flat_params(est)
+        state = _model_copy(params, _state.Layout.of(est).units)
         for k in ("n_iter_", "t_", "loss_", "best_loss_", "best_validation_score_"):
             if k in est.__dict__:
                 state[k] = est.__dict__[k]

@@ -54,7 +54,10 @@ import zipfile
 
 import numpy as np
 from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.validation import check_is_fitted
 
+from cymlp import _state, _train
+from cymlp._solvers import _Optimizer
 from cymlp._version import __version__
 
 FORMAT = "cymlp-model"
@@ -78,8 +81,11 @@ _MEMBERS = {
     "validation_scores",
     "random_state_key",
 }
-_OPTIONAL_FLOATS = ("loss_", "best_loss_", "best_validation_score_")
-_INTS = ("n_features_in_", "n_outputs_", "n_layers_", "n_iter_", "t_")
+# the fitted attributes by how the file stores them (cymlp._state.FITTED)
+_INTS = _state.names_of_kind("int")                # header "attributes"
+_FLOATS = _state.names_of_kind("float_or_none")    # header "attributes"
+_FLOAT_LISTS = _state.names_of_kind("floats")      # a float64 member each
+_FLOAT_LISTS_OR_NONE = _state.names_of_kind("floats_or_none")  # a flag and a member
 _OPTIMIZER_FIELDS = {
     "solver": str,
     "learning_rate_init": numbers.Real,
@@ -95,10 +101,10 @@ _OPTIMIZER_FIELDS = {
 }
 
 
-def _estimator_classes():
-    from cymlp._mlp import MLPClassifier, MLPRegressor
-
-    return {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
+def _member(attribute):
+    """The member that stores a fitted attribute: its name without the
+    trailing underscore (``loss_curve_`` in ``loss_curve.npy``)."""
+    return attribute.rstrip("_")
 
 
 # ----------------------------------------------------------------------
@@ -220,16 +226,13 @@ def save(est, path):
     directory, then renamed, so a crash never leaves a truncated model) or a
     binary file object.
     """
-    from sklearn.utils.validation import check_is_fitted
-
     check_is_fitted(est)
-    classes = _estimator_classes()
     name = type(est).__name__
-    if classes.get(name) is not type(est):
+    if _state.ESTIMATORS.get(name) is not type(est):
         raise ValueError(f"cannot save a {name}: only cymlp.MLPClassifier and "
                          "cymlp.MLPRegressor are supported.")
-    params = est._flat_params()
-    layer_units = [int(est.coefs_[0].shape[0])] + [int(len(b)) for b in est.intercepts_]
+    params = _state.flat_params(est)
+    layout = _state.Layout.of(est)
     d = est.__dict__
     header = {
         "format": FORMAT,
@@ -237,32 +240,30 @@ def save(est, path):
         "cymlp_version": __version__,
         "estimator": name,
         "params": _encode_params(est),
-        "layer_units": layer_units,
+        "layer_units": layout.units,
         "out_activation_": str(est.out_activation_),
         "attributes": {},
     }
     arrays = {"params": params}
     attrs = header["attributes"]
-    for k in _INTS:
-        if k in d:
-            attrs[k] = int(d[k])
-    for k in _OPTIONAL_FLOATS:
-        if k in d:
-            attrs[k] = None if d[k] is None else float(d[k])
-    if "_no_improvement_count" in d:
-        attrs["_no_improvement_count"] = int(d["_no_improvement_count"])
-    if "loss_curve_" in d:
-        arrays["loss_curve"] = np.asarray(d["loss_curve_"], dtype=np.float64).reshape(-1)
-    if "validation_scores_" in d:
-        attrs["validation_scores_"] = d["validation_scores_"] is not None
-        if d["validation_scores_"] is not None:
-            arrays["validation_scores"] = np.asarray(
-                d["validation_scores_"], dtype=np.float64).reshape(-1)
-    if "_best_coefs" in d:
-        best = [np.asarray(a) for a in list(d["_best_coefs"]) + list(d["_best_intercepts"])]
-        arrays["best_params"] = np.concatenate([a.ravel() for a in best]).astype(params.dtype)
-    if "feature_names_in_" in d:
-        arrays["feature_names_in"], _ = _label_array("feature_names_in_", d["feature_names_in_"])
+    for k, attr in _state.FITTED.items():   # the plain kinds; the others follow
+        if k not in d:
+            continue
+        v = d[k]
+        if attr.kind == "int":
+            attrs[k] = int(v)
+        elif attr.kind == "float_or_none":
+            attrs[k] = None if v is None else float(v)
+        elif attr.kind in ("floats", "floats_or_none"):
+            if attr.kind == "floats_or_none":
+                attrs[k] = v is not None
+            if v is not None:
+                arrays[_member(k)] = np.asarray(v, dtype=np.float64).reshape(-1)
+        elif k == "_best_coefs":
+            arrays["best_params"] = layout.pack(
+                list(d["_best_coefs"]) + list(d["_best_intercepts"]), params.dtype)
+        elif attr.kind == "names":
+            arrays[_member(k)], _ = _label_array(k, v)
     opt = d.get("_optimizer")
     if opt is not None:
         header["optimizer"] = {
@@ -409,10 +410,6 @@ def _labels(a, kind):
     return a
 
 
-def _n_params(units):
-    return sum(a * b for a, b in zip(units[:-1], units[1:])) + sum(units[1:])
-
-
 def load(path):
     """Read an estimator written by ``est.save(path)``; see the module docstring.
 
@@ -436,9 +433,6 @@ def _load(f):
     f.seek(0, os.SEEK_END)
     size = f.tell()
     f.seek(0)
-    from cymlp import _train
-    from cymlp._mlp import _Optimizer
-
     with zipfile.ZipFile(f) as zf:
         present = _read_members(zf, size)
         if zf.getinfo(_HEADER).file_size > _MAX_HEADER_BYTES:
@@ -456,7 +450,7 @@ def _load(f):
                  f"{__version__} reads versions {', '.join(map(str, READ_VERSIONS))})")
         _field(header, "cymlp_version", str)
         name = _field(header, "estimator", str)
-        cls = _estimator_classes().get(name)
+        cls = _state.ESTIMATORS.get(name)
         if cls is None:
             _bad(f"estimator {name!r} is not MLPClassifier or MLPRegressor")
         is_clf = name == "MLPClassifier"
@@ -502,6 +496,8 @@ def _load(f):
         _train.check_layer_units(units)
         attrs = _field(header, "attributes", dict)
         for k in _INTS:
+            if not _state.FITTED[k].always and k not in attrs:
+                continue
             v = _field(attrs, k, int, "attributes")
             if v < 0:
                 _bad(f"{k} is negative")
@@ -516,7 +512,8 @@ def _load(f):
         if out not in allowed:
             _bad(f"out_activation_ {out!r} is not possible for this {name}")
         est.out_activation_ = out
-        n_params = _n_params(units)
+        layout = _state.Layout(units)
+        n_params = layout.n_params
 
         # -- weights
         params_arr = _read_npy(zf, "params", "f", shape=(n_params,))
@@ -524,38 +521,37 @@ def _load(f):
             _bad(f"params dtype {params_arr.dtype}")
         if not np.isfinite(params_arr).all():
             _bad("the weights are not all finite")
-        est._set_params_buffer(params_arr, units)
+        _state.set_buffer(est, params_arr, layout)
         dtype = params_arr.dtype
         if "best_params" in present:
             best = _read_npy(zf, "best_params", "f", shape=(n_params,), dtype=dtype)
-            probe = cls()
-            probe._set_params_buffer(best, units)
-            est._best_coefs = [c.copy() for c in probe.coefs_]
-            est._best_intercepts = [b.copy() for b in probe.intercepts_]
+            coefs, intercepts = layout.views(best)
+            est._best_coefs = [c.copy() for c in coefs]
+            est._best_intercepts = [b.copy() for b in intercepts]
 
         # -- scalar and per-epoch attributes
-        for k in _OPTIONAL_FLOATS:
+        for k in _FLOATS:
             if k in attrs:
                 v = attrs[k]
                 if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
                     _bad(f"{k} has type {type(v).__name__}")
                 setattr(est, k, None if v is None else float(v))
-        if "loss_" not in attrs:
-            _bad("attributes have no 'loss_'")
-        if "_no_improvement_count" in attrs:
-            est._no_improvement_count = _field(attrs, "_no_improvement_count", int,
-                                               "attributes")
-        if "loss_curve" in present:
-            est.loss_curve_ = _read_npy(zf, "loss_curve", "f",
-                                        dtype=np.dtype(np.float64)).tolist()
-        if "validation_scores_" in attrs:
-            if _field(attrs, "validation_scores_", bool, "attributes"):
-                if "validation_scores" not in present:
-                    _bad("validation_scores member missing")
-                est.validation_scores_ = _read_npy(
-                    zf, "validation_scores", "f", dtype=np.dtype(np.float64)).tolist()
-            else:
-                est.validation_scores_ = None
+        for k in _FLOATS:
+            if _state.FITTED[k].always and k not in attrs:
+                _bad(f"attributes have no {k!r}")
+        for k in _FLOAT_LISTS:
+            if _member(k) in present:
+                setattr(est, k, _read_npy(zf, _member(k), "f",
+                                          dtype=np.dtype(np.float64)).tolist())
+        for k in _FLOAT_LISTS_OR_NONE:
+            if k in attrs:
+                if _field(attrs, k, bool, "attributes"):
+                    if _member(k) not in present:
+                        _bad(f"{_member(k)} member missing")
+                    setattr(est, k, _read_npy(zf, _member(k), "f",
+                                              dtype=np.dtype(np.float64)).tolist())
+                else:
+                    setattr(est, k, None)
         if "feature_names_in" in present:
             names = _read_npy(zf, "feature_names_in", "U", shape=(units[0],))
             est.feature_names_in_ = names.astype(object)
@@ -626,5 +622,5 @@ def _load(f):
                 _bad(f"labels (y_type_={lb.y_type_!r}, {k} classes) do not match "
                      f"n_outputs_={est.n_outputs_} and out_activation_={out!r}")
             est._label_binarizer = lb
-        est._network()  # the engine's own size checks
+        _state.network(est, layout)  # the engine's own size checks
         return est

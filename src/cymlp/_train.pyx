@@ -19,8 +19,8 @@ d) Backward, layer by layer from the top: first the input delta
    the gradient is hot in cache. The first layer needs no input delta. Plain
    SGD (no momentum) needs no gradient buffer at all: the weight update
    W <- (1 - lr alpha / n) W - (lr / n) a^T delta is one gemm into W.
-e) Non-finite batch losses stop the epoch with a flag; the facade raises after
-   the GIL is back (the estimator's fitted state is untouched by then).
+e) Non-finite batch losses are flagged, not fatal: as in scikit-learn the epoch
+   goes on, and the facade refuses non-finite final weights once the GIL is back.
 f) Reading X is the one cost the matrix products do not cover: a shuffled
    minibatch is rows scattered over all of X, straight from memory. The
    gather prefetches a few rows ahead (measured here: a gather-bound epoch
@@ -630,7 +630,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     t : int
         Adam's step count after the epoch.
     finite : bool
-        False if a minibatch loss was not finite (the epoch stopped there).
+        False if a minibatch loss was not finite. The epoch runs on regardless,
+        as scikit-learn's does: what fails a fit is non-finite final weights.
     """
     cdef const int[::1] units = net.units
     cdef const Py_ssize_t[::1] coef_off = net.coef_off
@@ -767,8 +768,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
                 batch_loss += (0.5 * alpha) * _sq_norm(&lay, &params[0]) / sw_sum
             _tick(prof, P_LOSS)
             if not isfinite(batch_loss):
+                # scikit-learn trains on: its rule is the final weights, not the loss
                 finite = False
-                break
             acc += batch_loss * nb
             if step.rule == ADAM:
                 t += 1

@@ -1,11 +1,21 @@
-"""Helpers shared by the robustness tests: exact comparison of estimator state."""
+"""Helpers shared by the tests: fitting without ConvergenceWarning noise, and
+exact comparison of estimator state."""
 
 import math
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelBinarizer
 
-from cymlp._mlp import _Optimizer
+from cymlp._solvers import _Optimizer
+
+
+def quiet(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with ConvergenceWarning ignored (short test fits)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fn(*args, **kwargs)
 
 
 def assert_same_value(a, b, path="est"):

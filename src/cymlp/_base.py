@@ -1,0 +1,395 @@
+"""What fit and partial_fit do around the solvers, and what a failed call undoes.
+
+``BaseMultilayerPerceptron._fit`` is the whole of fit and partial_fit, in
+one pass: validate X and y (the estimator's ``_validate_input``: labels for
+the classifier, numeric targets for the regressor), derive the layer sizes,
+draw the initial weights (first fit) or check them against the previous fit
+(warm start, partial_fit), train with one of ``cymlp._solvers`` and refuse
+non-finite weights. Everything it may change is snapshotted first and
+restored if anything fails, so a failed call leaves a fitted model exactly as
+it was (scikit-learn's would be half-updated).
+
+The base class also holds what both estimators share around the engine:
+prediction's call into it, pickling (through ``cymlp._state``) and ``save``.
+"""
+
+import copy
+from abc import ABC, abstractmethod
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn import get_config
+from sklearn.base import BaseEstimator, _fit_context, is_classifier
+from sklearn.utils import assert_all_finite, check_random_state
+from sklearn.utils.validation import validate_data
+
+from cymlp import _callbacks, _class_weight, _persist, _state, _train
+from cymlp._solvers import STOCHASTIC_SOLVERS, _Optimizer, fit_lbfgs, fit_stochastic
+from cymlp._state import check_blas_dims, engine_input
+
+_SNAPSHOT_EXTRA = "<restore in place>"  # a key no attribute can have
+# scikit-learn's callback machinery (set_callbacks, the fit's context, what a
+# meta-estimator propagates): a failed fit leaves it to the callbacks' teardown
+_CALLBACK_ATTRS = frozenset(
+    {"_skl_callbacks", "_callback_fit_ctx", "_skl_callbacks_to_teardown", "_parent_callback_ctx"}
+)
+
+
+class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
+    """Base class for the cymlp MLP estimators. Use the subclasses."""
+
+    @abstractmethod
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        loss,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+    ):
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ------------------------------------------------------------------
+    # fit and partial_fit
+    # ------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    @_callbacks.managed
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            Returns a trained MLP model.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _fit(self, X, y, sample_weight, incremental, before=None):
+        """fit (``incremental=False``) and partial_fit: ``before()`` (the
+        classifier's first-call labels), then validate, initialize or check
+        the network, train and check the weights; if anything raises, the
+        estimator is restored exactly as it was."""
+        snapshot = self._snapshot()
+        try:
+            if before is not None:
+                before()
+            hidden_layer_sizes = self.hidden_layer_sizes
+            if not hasattr(hidden_layer_sizes, "__iter__"):
+                hidden_layer_sizes = [hidden_layer_sizes]
+            hidden_layer_sizes = list(hidden_layer_sizes)
+            if np.any(np.array(hidden_layer_sizes) <= 0):
+                raise ValueError(
+                    "hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes
+                )
+            first_pass = not hasattr(self, "coefs_") or (
+                not self.warm_start and not incremental
+            )
+
+            X, y = self._validate_input(X, y, incremental, reset=first_pass)
+            n_samples, n_features = X.shape
+            check_blas_dims(n_samples, n_features)
+            # the training loss's weights (class_weight x sample_weight) and the user's
+            sample_weight, user_sample_weight = _class_weight.sample_weights(
+                self, X, y, sample_weight, incremental)
+            if y.ndim == 1:
+                y = y.reshape((-1, 1))
+            self.n_outputs_ = y.shape[1]
+            layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
+            _train.check_layer_units(layer_units)
+
+            self._random_state = check_random_state(self.random_state)
+            if first_pass:
+                layout = _state.Layout(layer_units)
+                self._initialize(y, layout, X.dtype)
+            else:
+                layout = _state.Layout.of(self)
+                if layout.units != layer_units:
+                    raise ValueError(
+                        f"The network of the previous fit has layer sizes {layout.units}; "
+                        f"this call needs {layer_units}. Use warm_start=False to start over."
+                    )
+            params = _state.flat_params(self)
+            if params.dtype != X.dtype:
+                # keep training in the model's dtype (warm start / partial_fit)
+                X = X.astype(params.dtype)
+                same = user_sample_weight is sample_weight
+                if sample_weight is not None:
+                    sample_weight = sample_weight.astype(params.dtype)
+                user_sample_weight = sample_weight if same else (
+                    None if user_sample_weight is None
+                    else user_sample_weight.astype(params.dtype))
+            Y = np.ascontiguousarray(y, dtype=params.dtype)
+
+            # callbacks (sklearn.callback): the root task; None without callbacks
+            stochastic = self.solver in STOCHASTIC_SOLVERS
+            watch = _callbacks.start(
+                self, "partial_fit" if incremental else "fit",
+                (1 if incremental else self.max_iter) if stochastic else self.max_iter + 1,
+                X, _callbacks.labels(self, Y), user_sample_weight,
+            )
+            train = fit_stochastic if stochastic else fit_lbfgs
+            train(self, X, Y, sample_weight, layout, incremental, watch=watch,
+                  user_sample_weight=user_sample_weight)
+
+            if not np.isfinite(_state.flat_params(self)).all():
+                hint = (
+                    " The learning rate may be too large (try a smaller "
+                    "learning_rate_init)."
+                    if self.solver in STOCHASTIC_SOLVERS
+                    else ""
+                )
+                raise ValueError(
+                    "Solver produced non-finite parameter weights. The input data may"
+                    " contain large values and need to be preprocessed." + hint
+                )
+            if watch is not None:
+                watch.end()
+        except BaseException:
+            self._restore(snapshot)
+            raise
+        return self
+
+    # ------------------------------------------------------------------
+    # initialization
+    # ------------------------------------------------------------------
+    def _init_params(self, layout, dtype):
+        """Glorot-uniform draws in scikit-learn's order, into one flat buffer."""
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        _state.set_buffer(self, np.empty(layout.n_params, dtype=dtype), layout)
+        # drawn in float64, layer by layer, straight into the flat buffer
+        for coef, intercept in zip(self.coefs_, self.intercepts_):
+            fan_in, fan_out = coef.shape
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coef[...] = self._random_state.uniform(-bound, bound, (fan_in, fan_out))
+            intercept[...] = self._random_state.uniform(-bound, bound, fan_out)
+
+    def _initialize(self, y, layout, dtype):
+        """The first fit's attributes and initial weights (scikit-learn's
+        ``_initialize``)."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layout.units)
+        if not is_classifier(self):
+            self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+        elif self._label_binarizer.y_type_ == "multiclass":
+            self.out_activation_ = "softmax"
+        else:
+            self.out_activation_ = "logistic"
+        self._init_params(layout, dtype)
+        self._best_coefs = [c.copy() for c in self.coefs_]
+        self._best_intercepts = [i.copy() for i in self.intercepts_]
+        if self.solver in STOCHASTIC_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+
+    # ------------------------------------------------------------------
+    # failure atomicity
+    # ------------------------------------------------------------------
+    def _snapshot(self):
+        """Everything fit may change, to restore on failure.
+
+        Fitting rebinds attributes to new objects, except for the few it
+        mutates in place: the flat parameter buffer, the optimizer state and
+        the per-epoch lists. Those are copied; the rest is kept by reference
+        (cheap: one copy of the parameters, nothing per layer or per label).
+        """
+        params = self._param_names()
+        snap = {}
+        for k, v in self.__dict__.items():
+            if k in params or k in _CALLBACK_ATTRS:
+                continue
+            if isinstance(v, np.ndarray):
+                v = v.copy()
+            elif isinstance(v, list):
+                v = list(v)
+            elif isinstance(v, _Optimizer):
+                v = copy.copy(v)
+                v.state1 = v.state1.copy()
+                v.state2 = v.state2.copy()
+            snap[k] = v
+        # The parameter buffer is restored in place, so coefs_/intercepts_
+        # (and views a user holds) stay views of it; a RandomState passed as
+        # random_state is rewound (the global NumPy RNG of None is not).
+        saved = snap.get("_params")  # the copy made above
+        if saved is not None:
+            snap["_params"] = self._params
+        rng = self.random_state
+        rng = (rng, rng.get_state()) if isinstance(rng, np.random.RandomState) else None
+        snap[_SNAPSHOT_EXTRA] = (saved, rng)
+        return snap
+
+    def _restore(self, snapshot):
+        snapshot = dict(snapshot)
+        saved, rng = snapshot.pop(_SNAPSHOT_EXTRA)
+        params = self._param_names()
+        for k in [k for k in self.__dict__ if k not in params and k not in _CALLBACK_ATTRS]:
+            del self.__dict__[k]
+        self.__dict__.update(snapshot)
+        if saved is not None and self._params.flags.writeable:  # read-only: untouched
+            self._params[...] = saved
+        if rng is not None:
+            rng[0].set_state(rng[1])
+
+    @classmethod
+    def _param_names(cls):
+        """The constructor's parameter names (cached: get_params inspects)."""
+        names = cls.__dict__.get("_cymlp_param_names")
+        if names is None:
+            names = frozenset(cls._get_param_names())
+            cls._cymlp_param_names = names
+        return names
+
+    # ------------------------------------------------------------------
+    # pickling: the flat buffer once (see _state)
+    # ------------------------------------------------------------------
+    def __getstate__(self):
+        return _state.getstate(self, super().__getstate__())
+
+    def __setstate__(self, state):
+        state, layout = _state.split_state(state)
+        super().__setstate__(state)
+        if layout is not None:
+            _state.set_buffer(self, self._params, layout)
+
+    def save(self, path):
+        """Save the fitted model to ``path`` without pickle.
+
+        The file holds data only (a versioned ``.npz`` of the weights, the
+        fitted attributes and the optimizer state), so ``cymlp.load(path)``
+        never runs code from it, and a loaded model predicts and continues
+        training (``partial_fit``, warm-started ``fit``) exactly as this one.
+
+        Parameters
+        ----------
+        path : str, path-like or binary file object
+            Where to write. A file name is written via a temporary file in the
+            same directory, then renamed, so a crash never leaves a truncated
+            model.
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+        ValueError
+            For a subclass, or labels or parameters that cannot be stored
+            without pickle (a RandomState ``random_state`` is stored as None,
+            with a warning).
+        """
+        _persist.save(self, path)
+
+    def _check_solver(self):
+        if self.solver not in STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for stochastic"
+                " optimizers. %s is not stochastic." % self.solver
+            )
+        return True
+
+    # ------------------------------------------------------------------
+    # prediction
+    # ------------------------------------------------------------------
+    def _forward_pass_fast(self, X, check_input=True):
+        """Output-layer activations for X, computed by the engine without the GIL."""
+        check_x = False
+        if check_input:
+            # dtype="numeric" as scikit-learn's predict (strings are an error).
+            # A dense X is checked for NaN / infinity by the engine, in the
+            # chunks it reads anyway (scikit-learn's own pass over X costs up to
+            # 5 % of a predict on MNIST-shaped X); scikit-learn's check, run
+            # only if the engine stops on a value, then gives its exact error.
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False,
+                              ensure_all_finite=False)
+            if not get_config()["assume_finite"]:
+                if sp.issparse(X):  # only the stored values: no chunks to ride on
+                    assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
+                else:
+                    check_x = True
+        X_checked = X
+        params = _state.flat_params(self)
+        dtype = np.result_type(X.dtype, params.dtype)
+        if dtype not in (np.float32, np.float64):
+            dtype = np.float64
+        if params.dtype != dtype:
+            params = params.astype(dtype)
+        check_blas_dims(*X.shape)
+        X = engine_input(X, dtype)
+        out = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
+        try:
+            _train.predict(_state.network(self), X, params, out, check_x=check_x)
+        except ValueError:
+            if check_x:
+                assert_all_finite(X_checked, input_name="X", estimator_name=type(self).__name__)
+            raise
+        return out
+
+    def _score_with_function(self, X, y, sample_weight, score_function):
+        y_pred = self._predict(X, check_input=False)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return score_function(y, y_pred, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags

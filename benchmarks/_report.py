@@ -232,6 +232,20 @@ def _sections(rows, md, quick=False):
                     "thread: two Python threads vs one after the other",
                     table(["dtype", "Samples", "Mode", "Median", "Min–max",
                            "Speedup", "Target", "Other CPU", "Error"], body, md)))
+    gs = [r for r in rows if r["section"] == "gridsearch"]
+    if gs:
+        def same(r):
+            return "" if "same_scores" not in r else ("yes" if r["same_scores"] else "NO")
+        body = [[r["dtype"], r["n"], r["impl"], fs(r["median"]), frange(r["min"], r["max"]),
+                 "%.1f" % r["fits_per_s"], fx(r.get("speedup_vs_sequential")),
+                 fx(r.get("speedup_vs_loky")), fs(r.get("first_seconds")), same(r),
+                 fload(r.get("foreign_load"))] for r in gs]
+        out.append(("%s (BLAS at 1 thread per fit; n_jobs=%d): threads vs loky processes vs "
+                    "sequential" % (gs[0]["case"], gs[0]["n_jobs"]),
+                    table(["dtype", "Samples", "Backend", "Median", "Min–max", "Fits/s",
+                           "Speedup vs sequential", "Threads vs loky",
+                           "First run (loky: workers start)", "Same scores as sequential",
+                           "Other CPU"], body, md, group=1)))
     prof = [r for r in rows if r["section"] == "profile"]
     if prof:
         body = []

@@ -28,6 +28,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _data  # noqa: E402
+import _gridsearch  # noqa: E402
 import _impls  # noqa: E402
 import _measure  # noqa: E402
 import _profile  # noqa: E402
@@ -35,7 +36,7 @@ import _report  # noqa: E402
 from _impls import Spec  # noqa: E402
 
 ALL_WORKLOADS = ("W1", "W2", "W3", "W4", "opt", "predict", "memory", "scaling", "threads",
-                 "profile")
+                 "profile", "gridsearch")
 CORE_WORKLOADS = ("W1", "W2", "W3", "W4")
 
 
@@ -421,6 +422,8 @@ def parse_args(argv=None):
                    help="samples of W4 in float32 (default 10000)")
     p.add_argument("--w4-samples-f64", type=int, default=5000,
                    help="samples of W4 in float64 (default 5000)")
+    p.add_argument("--gridsearch-samples", type=int, default=6000,
+                   help="samples of W2's data the gridsearch workload searches on (default 6000)")
     p.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
                    help="before each block, wait up to SECONDS for other processes to "
                         "leave the CPUs (shared machines; default 0: don't wait)")
@@ -536,7 +539,8 @@ def main(argv=None):
                 if name in extras:
                     rows += block(args, _guarded(name, dtype, nt,
                                                  lambda: fn(args, dtype, nt, impls)))
-        for name, fn in (("memory", extra_memory), ("threads", extra_threads)):
+        for name, fn in (("memory", extra_memory), ("threads", extra_threads),
+                         ("gridsearch", _gridsearch.gridsearch_rows)):
             if name in extras:
                 rows += block(args, _guarded(name, dtype, "-", lambda: fn(args, dtype, impls)))
     try:

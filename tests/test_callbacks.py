@@ -413,3 +413,32 @@ def test_a_changed_sklearn_callback_fails_clearly_and_trains():
     assert "RuntimeError: cymlp cannot use the callbacks of scikit-learn" in out
     assert "CallbackContext has no subcontext()" in out
     assert out.split()[-1] == "3"
+
+
+def test_watching_training_guide_examples(capsys):
+    """Every ```python block of docs/watching-training.md, run in order in one namespace
+    (with the README's digits split), as written."""
+    import pathlib
+
+    pytest.importorskip("rich")
+    from sklearn.model_selection import train_test_split
+
+    guide = pathlib.Path(__file__).resolve().parents[1] / "docs" / "watching-training.md"
+    blocks = re.findall(r"^```python\n(.*?)^```", guide.read_text(), flags=re.S | re.M)
+    assert len(blocks) == 3
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
+    namespace = {"cymlp": cymlp, "X_train": X_train, "y_train": y_train}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter=20 / 50 examples
+        for block in blocks:
+            exec(compile(block, str(guide), "exec"), namespace)
+    assert "MLPClassifier - fit" in capsys.readouterr().out
+    frame = namespace["monitor"].get_logs().data_as_pandas
+    assert (frame["task_name"] == "epoch").sum() == 20
+    # the StopBelow example stopped early, below its loss, without a warning
+    stopped = cymlp.MLP(max_iter=500).set_callbacks(namespace["StopBelow"](0.05))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        stopped.fit(X_train, y_train)
+    assert stopped.loss_ < 0.05 < stopped.loss_curve_[-2] and stopped.n_iter_ < 500

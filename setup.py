@@ -5,6 +5,7 @@ compiler flags. Set CYMLP_CYTHON_DEBUG=1 to build with Cython's bounds and
 wraparound checks on (used by the test suite's memory-safety run).
 """
 
+import glob
 import os
 import sys
 
@@ -12,7 +13,7 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-MODULES = ["_blas", "_activations", "_loss", "_optimizers", "_train"]
+MODULES = ["_blas", "_activations", "_loss", "_optimizers", "_train", "_bench"]
 
 DEBUG = os.environ.get("CYMLP_CYTHON_DEBUG", "0") not in ("", "0")
 
@@ -23,12 +24,18 @@ directives = {
     "initializedcheck": DEBUG,
     "cdivision": True,
     "embedsignature": True,
+    # Every module declares that it runs without the GIL on free-threaded
+    # CPython (Py_mod_gil = Py_MOD_GIL_NOT_USED): its state is set once at
+    # import, the engine's per-call state lives in per-call objects, and
+    # the kernels touch only the buffers they are given.
+    "freethreading_compatible": True,
 }
 
 
 class BuildExt(build_ext):
     """Per-compiler optimisation flags, never tuned to the build machine's CPU (wheels
-    must run on any CPU of their platform; see _optimizers.pyx for the SIMD variants)."""
+    must run on any CPU of their platform; see src/cymlp/_kernels/simd.h for the SIMD
+    variants)."""
 
     def finalize_options(self):
         super().finalize_options()
@@ -39,8 +46,8 @@ class BuildExt(build_ext):
         if self.compiler.compiler_type == "msvc":
             flags = ["/O2", "/fp:precise"]
         else:
-            # no FMA contraction: results must not depend on the CPU's clone
-            # of a kernel (see _optimizers.pyx) nor differ from NumPy's
+            # no FMA contraction: results must not depend on the SIMD variant
+            # of a kernel (see _kernels/simd.h) nor differ from NumPy's
             flags = ["-O1", "-g"] if DEBUG else ["-O3"]
             flags += ["-fno-math-errno", "-ffp-contract=off"]
         for ext in self.extensions:
@@ -52,8 +59,11 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
+# The C kernels, included by the modules (rebuild them when one changes).
+HEADERS = sorted(glob.glob("src/cymlp/_kernels/*.h"))
+
 extensions = [
-    Extension(f"cymlp.{name}", [f"src/cymlp/{name}.pyx"]) for name in MODULES
+    Extension(f"cymlp.{name}", [f"src/cymlp/{name}.pyx"], depends=HEADERS) for name in MODULES
 ]
 
 setup(

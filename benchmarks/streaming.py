@@ -4,6 +4,7 @@ and settings, paired in one run.
 
     python benchmarks/streaming.py               # 5 repetitions, 1 BLAS thread
     python benchmarks/streaming.py --reps 3 --markdown
+    python benchmarks/streaming.py --cpu-time    # on a machine shared with other work
 
 Data: make_classification(60,000 x 100, 10 classes, random_state=0), float32;
 MLPClassifier(hidden_layer_sizes=(100,), solver="adam", batch_size=200,
@@ -45,7 +46,7 @@ def estimator(cls):
                max_iter=PASSES, n_iter_no_change=PASSES + 1, tol=0.0)
 
 
-def runners(cls, X, y):
+def runners(cls, X, y, clock=time.perf_counter):
     from sklearn.exceptions import ConvergenceWarning
 
     classes = np.unique(y)
@@ -54,18 +55,18 @@ def runners(cls, X, y):
         est = estimator(cls)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            t0 = time.perf_counter()
+            t0 = clock()
             est.fit(X, y)
-            return time.perf_counter() - t0, None
+            return clock() - t0, None
 
     def stream(chunk):
         def run():
             est = estimator(cls)
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(PASSES):
                 for i in range(0, len(X), chunk):
                     est.partial_fit(X[i:i + chunk], y[i:i + chunk], classes=classes)
-            return time.perf_counter() - t0, None
+            return clock() - t0, None
         return run
 
     out = {"fit": fit}
@@ -81,6 +82,11 @@ def main(argv=None):
     ap.add_argument("--sklearn", action="store_true",
                     help="also time scikit-learn's MLPClassifier the same way")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="time this process's CPU time (time.process_time) instead of "
+                         "wall time: on a machine shared with other work, it leaves out "
+                         "the time slices given to others (with 1 BLAS thread the "
+                         "process's CPU time is the run's)")
     args = ap.parse_args(argv)
 
     import cymlp
@@ -91,10 +97,13 @@ def main(argv=None):
         from sklearn.neural_network import MLPClassifier as SkMLP
         impls.append(("sklearn", SkMLP))
     rows = []
+    loads = {}
     with _measure.threads(args.threads):
         for name, cls in impls:
-            run = runners(cls, X, y)
-            times = _measure.interleaved(run, args.reps, settle=0.1)
+            run = runners(cls, X, y, time.process_time if args.cpu_time else time.perf_counter)
+            with _measure.ForeignLoad() as load:
+                times = _measure.interleaved(run, args.reps, settle=0.1)
+            loads[name] = load.value
             print(f"{name} done", file=sys.stderr, flush=True)
             for label, ts in times.items():
                 chunk = int(label.rsplit(" ", 1)[1]) if label != "fit" else None
@@ -114,8 +123,14 @@ def main(argv=None):
 
     info = _measure.machine_info()
     head = (f"Streaming, {len(X)} x 100 float32, 10 classes, adam, batch 200, (100,), "
-            f"{PASSES} passes, {args.threads} BLAS thread(s), {args.reps} repetitions; "
+            f"{PASSES} passes, {args.threads} BLAS thread(s), {args.reps} repetitions, "
+            f"{'CPU' if args.cpu_time else 'wall'} time; "
             f"{info.get('cpu', '')}")
+    if any(v is not None for v in loads.values()):
+        # CPU used by other processes while it ran (0 on an idle machine); the
+        # paired ratios hold up under load better than the seconds do
+        head += "; other processes' load " + ", ".join(
+            f"{n} {v:.2f} cores" for n, v in loads.items() if v is not None)
     cols = ["impl", "run", "seconds (median)", "throughput vs fit", "fixed µs/call", "target"]
     if args.markdown:
         print(f"**{head}**\n")

@@ -1,6 +1,7 @@
 """Property-based checks of the engine against a NumPy reference.
 
-Hypothesis draws shapes (1 sample, 1 feature, 1-unit layers, no hidden layer),
+Hypothesis draws shapes (1 sample, 1 feature, 1-unit layers, no hidden layer;
+and widths of 19, 35 and 67 that run the SIMD loops' vector bodies and tails),
 dtypes, dense or CSR input, sample weights, batch sizes (1 to more than the
 data), prediction chunk sizes, losses, activations and solvers; the engine's
 forward pass (``_train.predict``), full-batch loss and gradient
@@ -148,15 +149,22 @@ def _ref_epoch(params, units, X, Y, sw, order, bs, hidden, loss, out, step, eps)
 # ----------------------------------------------------------------------
 # strategies
 # ----------------------------------------------------------------------
+def _width(lo):
+    """A layer width: small (scalar loops only), or past one and two AVX-512
+    float32 vectors (16 lanes) and AVX2 ones (8) with a remainder, so that the
+    SIMD variants' vector loop bodies and their tails both run."""
+    return st.one_of(st.integers(lo, 5), st.sampled_from([19, 35, 67]))
+
+
 @st.composite
 def problems(draw):
     dtype = draw(st.sampled_from([np.float64, np.float32]))
     n = draw(st.integers(1, 9))
-    n_features = draw(st.integers(1, 5))
-    hidden = draw(st.lists(st.integers(1, 5), min_size=0, max_size=3))
+    n_features = draw(_width(1))
+    hidden = draw(st.lists(_width(1), min_size=0, max_size=3))
     loss = draw(st.sampled_from(sorted(LOSSES)))
     out, k_min = LOSSES[loss]
-    k = draw(st.integers(k_min, 4))
+    k = draw(st.one_of(st.integers(k_min, 4), st.just(19)))
     units = [n_features, *hidden, k]
     activation = draw(st.sampled_from(["identity", "logistic", "tanh", "relu"]))
     seed = draw(st.integers(0, 2**31 - 1))

@@ -7,6 +7,7 @@ drop-in replacements for ``sklearn.neural_network.MLPClassifier`` and
 
 from cymlp._estimators import MLP, MLPClassifier, MLPRegressor
 from cymlp._persist import load
+from cymlp._show_versions import show_versions
 from cymlp._version import __version__
 
-__all__ = ["MLP", "MLPClassifier", "MLPRegressor", "load", "__version__"]
+__all__ = ["MLP", "MLPClassifier", "MLPRegressor", "load", "show_versions", "__version__"]

@@ -11,8 +11,9 @@ c) softmax subtracts the row max before exp; logistic and exp never overflow
    exponentials are computed in arithmetic alone (Cephes' method, within
    2 ulp), in one vectorized loop over the batch: with small output layers
    (10 classes) they were the costliest serial pass of a small network.
+   The C of these kernels is in _kernels/activations.h.
 d) ReLU, the hidden activation of nearly every network, runs in the SIMD
-   variants of _simd.pxd (bias + ReLU forward, the mask backward): these are
+   variants of _kernels/simd.h (bias + ReLU forward, the mask backward): these are
    the serial passes between the products, which count most when the BLAS
    runs the products on several threads.
 """
@@ -21,106 +22,10 @@ from libc.math cimport exp, expf, tanh, tanhf
 
 import numpy as np
 
-from cymlp._simd cimport CYMLP_CLONED  # noqa: F401  (defines CYMLP_CLONES)
+from cymlp._simd cimport choose_variant, cymlp_simd_name
 
-cdef extern from *:
-    """
-    /* z <- max(z + b, 0) row by row (NaN -> 0, as the select below); and
-       delta <- a != 0 ? delta : 0, a select rather than a branch (the sign
-       pattern is random: a branch would mispredict half the time). */
-    #define CYMLP_RELU(BIAS_RELU, MASK, T)                                       \
-    CYMLP_CLONES static void BIAS_RELU(T* z, const T* b, Py_ssize_t rows,        \
-                                       Py_ssize_t cols) {                        \
-        for (Py_ssize_t i = 0; i < rows; i++) {                                  \
-            T* row = z + i * cols;                                               \
-            for (Py_ssize_t j = 0; j < cols; j++) {                              \
-                T v = row[j] + b[j];                                             \
-                row[j] = v > 0 ? v : 0;                                          \
-            }                                                                    \
-        }                                                                        \
-    }                                                                            \
-    CYMLP_CLONES static void MASK(const T* a, T* d, Py_ssize_t n) {              \
-        for (Py_ssize_t i = 0; i < n; i++)                                       \
-            d[i] = a[i] != 0 ? d[i] : 0;                                         \
-    }
-    CYMLP_RELU(cymlp_bias_relu_f32, cymlp_relu_mask_f32, float)
-    CYMLP_RELU(cymlp_bias_relu_f64, cymlp_relu_mask_f64, double)
-
-    /* exp(x) in arithmetic alone, so that a loop of them vectorizes (a call
-       to libm's exp does not). Cephes' method: x = n ln2 + r with |r| <=
-       ln2 / 2 (ln2 in two parts, Cody-Waite), e^r by a polynomial (float)
-       or a Pade form (double), times 2^n built in the exponent bits, in two
-       factors so that results down to the subnormals come out right.
-       Within 2 ulp of the exact value (tests/test_activations.py checks
-       it against NumPy); NaN in, NaN out; 0 below the subnormals. */
-    static CYTHON_INLINE float cymlp_expf(float x) {
-        float c = x < -104.0f ? -104.0f : (x > 89.0f ? 89.0f : x);
-        float n = (c * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-        float r = (c - n * 0.693359375f) - n * -2.12194440e-4f;
-        float p = 1.9875691500e-4f;
-        p = p * r + 1.3981999507e-3f;
-        p = p * r + 8.3334519073e-3f;
-        p = p * r + 4.1665795894e-2f;
-        p = p * r + 1.6666665459e-1f;
-        p = p * r + 5.0000001201e-1f;
-        p = (p * (r * r) + r) + 1.0f;
-        int ni = (int)n, n1 = ni >> 1, n2 = ni - n1;
-        union { unsigned int u; float f; } s1, s2;
-        s1.u = (unsigned int)(n1 + 127) << 23;
-        s2.u = (unsigned int)(n2 + 127) << 23;
-        float y = (p * s1.f) * s2.f;
-        return x != x ? x : y;
-    }
-    static CYTHON_INLINE double cymlp_exp(double x) {
-        double c = x < -746.0 ? -746.0 : (x > 710.0 ? 710.0 : x);
-        double n = (c * 1.4426950408889634074 + 6755399441055744.0) - 6755399441055744.0;
-        double r = (c - n * 6.93145751953125e-1) - n * 1.42860682030941723212e-6;
-        double rr = r * r;
-        double px = r * ((1.26177193074810590878e-4 * rr + 3.02994407707441961300e-2) * rr
-                         + 9.99999999999999999910e-1);
-        double qx = ((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr
-                     + 2.27265548208155028766e-1) * rr + 2.00000000000000000009e0;
-        double p = 1.0 + 2.0 * (px / (qx - px));
-        long long ni = (long long)n, n1 = ni >> 1, n2 = ni - n1;
-        union { unsigned long long u; double f; } s1, s2;
-        s1.u = (unsigned long long)(n1 + 1023) << 52;
-        s2.u = (unsigned long long)(n2 + 1023) << 52;
-        double y = (p * s1.f) * s2.f;
-        return x != x ? x : y;
-    }
-
-    /* softmax row by row, z <- exp(z + b - max) / sum: the exponentials in
-       one flat loop over the batch (vectorized), the row maxima and sums in
-       NumPy's order around it. */
-    #define CYMLP_SOFTMAX(NAME, T, EXP)                                          \
-    CYMLP_CLONES static void NAME(T* z, const T* b, Py_ssize_t rows,             \
-                                  Py_ssize_t cols) {                             \
-        for (Py_ssize_t i = 0; i < rows; i++) {                                  \
-            T* row = z + i * cols;                                               \
-            if (b != NULL)                                                       \
-                for (Py_ssize_t j = 0; j < cols; j++)                            \
-                    row[j] += b[j];                                              \
-            T m = row[0];                                                        \
-            for (Py_ssize_t j = 1; j < cols; j++)                                \
-                if (row[j] > m)                                                  \
-                    m = row[j];                                                  \
-            for (Py_ssize_t j = 0; j < cols; j++)                                \
-                row[j] -= m;                                                     \
-        }                                                                        \
-        for (Py_ssize_t k = 0; k < rows * cols; k++)                             \
-            z[k] = EXP(z[k]);                                                    \
-        for (Py_ssize_t i = 0; i < rows; i++) {                                  \
-            T* row = z + i * cols;                                               \
-            T sum = 0;                                                           \
-            for (Py_ssize_t j = 0; j < cols; j++)                                \
-                sum += row[j];                                                   \
-            for (Py_ssize_t j = 0; j < cols; j++)                                \
-                row[j] /= sum;                                                   \
-        }                                                                        \
-    }
-    CYMLP_SOFTMAX(cymlp_softmax_f32, float, cymlp_expf)
-    CYMLP_SOFTMAX(cymlp_softmax_f64, double, cymlp_exp)
-    """
+cdef extern from "_kernels/activations.h":
+    void cymlp_activations_select(int variant) noexcept nogil
     void cymlp_bias_relu_f32(float* z, const float* b, Py_ssize_t rows,
                              Py_ssize_t cols) noexcept nogil
     void cymlp_bias_relu_f64(double* z, const double* b, Py_ssize_t rows,
@@ -133,6 +38,11 @@ cdef extern from *:
                            Py_ssize_t cols) noexcept nogil
     void cymlp_softmax_f64(double* z, const double* b, Py_ssize_t rows,
                            Py_ssize_t cols) noexcept nogil
+
+# The SIMD variant of this module's kernels, chosen once (see _simd.pxd).
+cdef int _simd_variant = choose_variant()
+cymlp_activations_select(_simd_variant)
+SIMD_VARIANT = cymlp_simd_name(_simd_variant).decode()
 
 ACTIVATION_CODES = {
     "identity": IDENTITY,
@@ -186,7 +96,7 @@ cdef void bias_activation(int kind, floating* z, const floating* bias,
         if kind == RELU:
             for j in range(cols):
                 v = row[j]
-                row[j] = v if v > 0 else 0
+                row[j] = 0 if v <= 0 else v   # NaN stays NaN (np.maximum's)
         elif kind == TANH:
             for j in range(cols):
                 if floating is float:

@@ -13,8 +13,8 @@ The base class also holds what both estimators share around the engine:
 prediction's call into it, pickling (through ``cymlp._state``) and ``save``.
 """
 
-import copy
 from abc import ABC, abstractmethod
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.utils import assert_all_finite, check_random_state
 from sklearn.utils.validation import validate_data
 
-from cymlp import _callbacks, _class_weight, _persist, _state, _train
+from cymlp import _callbacks, _class_weight, _persist, _scratch, _state, _train
 from cymlp._solvers import STOCHASTIC_SOLVERS, _Optimizer, fit_lbfgs, fit_stochastic
 from cymlp._state import check_blas_dims, engine_input
 
@@ -33,6 +33,13 @@ _SNAPSHOT_EXTRA = "<restore in place>"  # a key no attribute can have
 _CALLBACK_ATTRS = frozenset(
     {"_skl_callbacks", "_callback_fit_ctx", "_skl_callbacks_to_teardown", "_parent_callback_ctx"}
 )
+_PLAIN_ARRAYS = (np.ndarray, np.memmap)
+# the per-epoch records: fit only appends to them (or rebinds them)
+_APPENDED = frozenset(["loss_curve_", "validation_scores_"])
+# attribute values a fit only ever rebinds (never mutates): kept by reference
+_KEPT_TYPES = frozenset([int, float, str, bool, type(None), np.float64, np.float32,
+                         np.int64, np.random.RandomState])
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
@@ -120,8 +127,17 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         """fit (``incremental=False``) and partial_fit: ``before()`` (the
         classifier's first-call labels), then validate, initialize or check
         the network, train and check the weights; if anything raises, the
-        estimator is restored exactly as it was."""
-        snapshot = self._snapshot()
+        estimator is restored exactly as it was.
+
+        partial_fit keeps its scratch between calls (``cymlp._scratch``: the
+        engine's objects, the snapshot's copies, a seeded RandomState); fit
+        drops it."""
+        if incremental:
+            scratch = _scratch.get(self)
+        else:
+            _scratch.drop(self)
+            scratch = None
+        snapshot = self._snapshot(scratch)
         try:
             if before is not None:
                 before()
@@ -129,7 +145,11 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             if not hasattr(hidden_layer_sizes, "__iter__"):
                 hidden_layer_sizes = [hidden_layer_sizes]
             hidden_layer_sizes = list(hidden_layer_sizes)
-            if np.any(np.array(hidden_layer_sizes) <= 0):
+            if all(type(h) is int for h in hidden_layer_sizes):  # the usual: no array
+                too_small = any(h <= 0 for h in hidden_layer_sizes)
+            else:
+                too_small = np.any(np.array(hidden_layer_sizes) <= 0)
+            if too_small:
                 raise ValueError(
                     "hidden_layer_sizes must be > 0, got %s." % hidden_layer_sizes
                 )
@@ -149,18 +169,32 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             layer_units = [n_features] + hidden_layer_sizes + [self.n_outputs_]
             _train.check_layer_units(layer_units)
 
-            self._random_state = check_random_state(self.random_state)
+            seed = self.random_state
+            if scratch is not None and isinstance(seed, Integral):
+                # check_random_state(seed) is np.random.RandomState(seed): the
+                # same state, from a kept RandomState reseeded (building one
+                # costs more than a 200-row minibatch)
+                self._random_state = scratch.seeded(seed, self.__dict__.get("_random_state"))
+            else:
+                self._random_state = check_random_state(seed)
+            known = None
             if first_pass:
                 layout = _state.Layout(layer_units)
                 self._initialize(y, layout, X.dtype)
             else:
-                layout = _state.Layout.of(self)
+                known = scratch.views(self) if scratch is not None else None
+                layout = known[1] if known is not None else _state.Layout.of(self)
                 if layout.units != layer_units:
                     raise ValueError(
                         f"The network of the previous fit has layer sizes {layout.units}; "
                         f"this call needs {layer_units}. Use warm_start=False to start over."
                     )
-            params = _state.flat_params(self)
+            if known is not None:
+                params = known[0]  # what flat_params returns: coefs_ are its views
+            else:
+                params = _state.flat_params(self)
+                if scratch is not None:
+                    scratch.remember_views(self, params, layout)
             if params.dtype != X.dtype:
                 # keep training in the model's dtype (warm start / partial_fit)
                 X = X.astype(params.dtype)
@@ -183,7 +217,7 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             train(self, X, Y, sample_weight, layout, incremental, watch=watch,
                   user_sample_weight=user_sample_weight)
 
-            if not np.isfinite(_state.flat_params(self)).all():
+            if not np.isfinite(params).all():  # trained in place: the same buffer
                 hint = (
                     " The learning rate may be too large (try a smaller "
                     "learning_rate_init)."
@@ -200,6 +234,45 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             self._restore(snapshot)
             raise
         return self
+
+    def _validated_as_is(self, X, y, y_2d):
+        """``(X, y)`` as NumPy arrays if scikit-learn's ``validate_data(self,
+        X, y, reset=False, accept_sparse=["csr", "csc"], multi_output=True,
+        dtype=(np.float64, np.float32), order="C")`` (``y_numeric`` too)
+        would return them unchanged, with no error and no warning; else None,
+        and the caller runs validate_data itself.
+
+        partial_fit's fast path (validate_data costs more than a 200-row
+        minibatch): only for what needs no conversion and no message, checked
+        as scikit-learn checks it. X: an ndarray (or memmap) of float32 /
+        float64, 2-D, C-contiguous, at least one row and one column, as many
+        features as fitted, and no feature names on either side (a fitted
+        ``feature_names_in_`` makes validate_data warn about an array). y: an
+        ndarray of numbers (no object, string or complex dtype), of X's
+        length, 1-D (or 2-D with several columns if ``y_2d``: one column is
+        column_or_1d's warning). Every value finite (skipped under
+        ``assume_finite``, as check_array skips it); anything else goes to
+        validate_data, which then raises or accepts exactly as it would have.
+        """
+        if (type(X) not in _PLAIN_ARRAYS or type(y) not in _PLAIN_ARRAYS
+                or X.ndim != 2 or X.dtype not in _FLOAT_DTYPES or not X.flags.c_contiguous
+                or y.dtype.kind not in "biuf"):
+            return None
+        if y.ndim != 1 and not (y_2d and y.ndim == 2 and y.shape[1] > 1):
+            return None
+        n_samples, n_features = X.shape
+        if (n_samples < 1 or n_features < 1 or y.shape[0] != n_samples
+                or self.__dict__.get("n_features_in_") != n_features
+                or "feature_names_in_" in self.__dict__):
+            return None
+        config = get_config()
+        if config["array_api_dispatch"]:
+            return None
+        if not config["assume_finite"] and not (
+                np.isfinite(X).all() and (y.dtype.kind != "f" or np.isfinite(y).all())):
+            return None
+        # np.asarray as check_array's: a memmap's chunk becomes an ndarray view
+        return np.asarray(X), np.asarray(y)
 
     # ------------------------------------------------------------------
     # initialization
@@ -246,48 +319,73 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # failure atomicity
     # ------------------------------------------------------------------
-    def _snapshot(self):
+    def _snapshot(self, scratch=None):
         """Everything fit may change, to restore on failure.
 
         Fitting rebinds attributes to new objects, except for the few it
-        mutates in place: the flat parameter buffer, the optimizer state and
-        the per-epoch lists. Those are copied; the rest is kept by reference
-        (cheap: one copy of the parameters, nothing per layer or per label).
+        mutates in place: the flat parameter buffer, the optimizer and the
+        per-epoch lists. The lists are copied; the buffer and the optimizer's
+        state arrays are copied aside (into ``scratch``'s kept buffers when
+        given: partial_fit allocates nothing per call) and restored in place,
+        so coefs_/intercepts_ (and views a user holds) stay views of the same
+        buffer; the rest is kept by reference (nothing per layer or per
+        label). A RandomState passed as random_state is rewound (the global
+        NumPy RNG of None is not).
         """
         params = self._param_names()
         snap = {}
+        in_place = []  # (array, its copy), copied back on restore
+        appended = []  # (list, its length), truncated back on restore
+        optimizer = None
         for k, v in self.__dict__.items():
             if k in params or k in _CALLBACK_ATTRS:
                 continue
-            if isinstance(v, np.ndarray):
+            t = type(v)
+            if k in _APPENDED:
+                # one entry per epoch: its length, not a copy (a copy per call
+                # would make a stream of n calls cost O(n**2))
+                if t is list:
+                    appended.append((v, len(v)))
+            elif t is list:
+                v = list(v)
+            elif t in _KEPT_TYPES:
+                pass
+            elif k == "_params" and isinstance(v, np.ndarray):
+                saved = scratch.backup("_params", v) if scratch is not None else v.copy()
+                in_place.append((v, saved))
+            elif isinstance(v, np.ndarray):
                 v = v.copy()
             elif isinstance(v, list):
                 v = list(v)
             elif isinstance(v, _Optimizer):
-                v = copy.copy(v)
-                v.state1 = v.state1.copy()
-                v.state2 = v.state2.copy()
+                optimizer = (v, dict(v.__dict__))
+                for name in ("state1", "state2"):
+                    a = v.__dict__[name]
+                    saved = (scratch.backup(name, a) if scratch is not None
+                             else a.copy())
+                    in_place.append((a, saved))
             snap[k] = v
-        # The parameter buffer is restored in place, so coefs_/intercepts_
-        # (and views a user holds) stay views of it; a RandomState passed as
-        # random_state is rewound (the global NumPy RNG of None is not).
-        saved = snap.get("_params")  # the copy made above
-        if saved is not None:
-            snap["_params"] = self._params
         rng = self.random_state
         rng = (rng, rng.get_state()) if isinstance(rng, np.random.RandomState) else None
-        snap[_SNAPSHOT_EXTRA] = (saved, rng)
+        snap[_SNAPSHOT_EXTRA] = (in_place, appended, optimizer, rng)
         return snap
 
     def _restore(self, snapshot):
         snapshot = dict(snapshot)
-        saved, rng = snapshot.pop(_SNAPSHOT_EXTRA)
+        in_place, appended, optimizer, rng = snapshot.pop(_SNAPSHOT_EXTRA)
         params = self._param_names()
         for k in [k for k in self.__dict__ if k not in params and k not in _CALLBACK_ATTRS]:
             del self.__dict__[k]
         self.__dict__.update(snapshot)
-        if saved is not None and self._params.flags.writeable:  # read-only: untouched
-            self._params[...] = saved
+        if optimizer is not None:
+            opt, state = optimizer
+            opt.__dict__.clear()
+            opt.__dict__.update(state)
+        for lst, n in appended:
+            del lst[n:]
+        for array, saved in in_place:
+            if array.flags.writeable:  # read-only: untouched
+                array[...] = saved
         if rng is not None:
             rng[0].set_state(rng[1])
 

@@ -7,5 +7,3 @@ cdef void gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
                const floating* a, int lda, const floating* b, int ldb,
                floating beta, floating* c, int ldc) noexcept nogil
 cdef floating dot(int n, const floating* x, const floating* y) noexcept nogil
-cdef void axpy(int n, floating alpha, const floating* x, floating* y) noexcept nogil
-cdef void scal(int n, floating alpha, floating* x) noexcept nogil

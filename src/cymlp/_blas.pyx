@@ -8,13 +8,8 @@ the one place that knows it; ``tests/test_blas.py`` guards it with the
 dtype x transA x transB grid. The layout is also the one NumPy's cblas
 RowMajor calls produce, which keeps results bit-compatible with NumPy.
 """
-cimport cython
 from cython cimport floating
-from scipy.linalg.cython_blas cimport sgemm, dgemm, sdot, ddot, saxpy, daxpy, sscal, dscal
-
-import time
-
-import numpy as np
+from scipy.linalg.cython_blas cimport sgemm, dgemm, sdot, ddot
 
 
 cdef void gemm(bint trans_a, bint trans_b, int m, int n, int k, floating alpha,
@@ -40,24 +35,6 @@ cdef floating dot(int n, const floating* x, const floating* y) noexcept nogil:
         return sdot(&n, <float*>x, &one, <float*>y, &one)
     else:
         return ddot(&n, <double*>x, &one, <double*>y, &one)
-
-
-cdef void axpy(int n, floating alpha, const floating* x, floating* y) noexcept nogil:
-    """y += alpha x (unit strides)."""
-    cdef int one = 1
-    if floating is float:
-        saxpy(&n, &alpha, <float*>x, &one, y, &one)
-    else:
-        daxpy(&n, &alpha, <double*>x, &one, y, &one)
-
-
-cdef void scal(int n, floating alpha, floating* x) noexcept nogil:
-    """x *= alpha (unit stride)."""
-    cdef int one = 1
-    if floating is float:
-        sscal(&n, &alpha, x, &one)
-    else:
-        dscal(&n, &alpha, x, &one)
 
 
 def _gemm_memview(bint trans_a, bint trans_b, const floating[:, ::1] A,
@@ -93,89 +70,3 @@ def _gemm_memview(bint trans_a, bint trans_b, const floating[:, ::1] A,
 def _dot_memview(const floating[::1] x, const floating[::1] y):
     """Test hook: x . y."""
     return dot(x.shape[0], &x[0], &y[0])
-
-
-def _axpy_memview(const floating[::1] x, floating[::1] y, double alpha):
-    """Test hook: y += alpha x, in place."""
-    axpy(x.shape[0], <floating>alpha, &x[0], &y[0])
-
-
-def _scal_memview(floating[::1] x, double alpha):
-    """Test hook: x *= alpha, in place."""
-    scal(x.shape[0], <floating>alpha, &x[0])
-
-
-cdef void _gemm_steps(floating* ws, const Py_ssize_t[:, ::1] plan, int n_steps) noexcept nogil:
-    cdef int s, j
-    for s in range(n_steps):
-        for j in range(plan.shape[0]):
-            gemm(<bint>plan[j, 0], <bint>plan[j, 1], <int>plan[j, 2], <int>plan[j, 3],
-                 <int>plan[j, 4], <floating>1.0, ws + plan[j, 5], <int>plan[j, 6],
-                 ws + plan[j, 7], <int>plan[j, 8], <floating>0.0, ws + plan[j, 9],
-                 <int>plan[j, 10])
-
-
-def _run_plan(floating[::1] ws, const Py_ssize_t[:, ::1] plan, int n_steps):
-    with nogil:
-        _gemm_steps(&ws[0], plan, n_steps)
-
-
-@cython.wraparound(True)
-def gemm_only_seconds(layer_units, int batch_size, dtype=np.float32, int n_steps=20,
-                      bint forward_only=False):
-    """Time the matrix products of ``n_steps`` training steps, and nothing else.
-
-    Per step and layer (fan_in -> fan_out): the forward product
-    (batch x fan_in)(fan_in x fan_out), the weight gradient
-    (fan_in x batch)(batch x fan_out) and, except for the first layer, the
-    input gradient (batch x fan_out)(fan_out x fan_in): the same calls, shapes,
-    dtype and BLAS (and so the same threads) as the training engine. This is
-    the ceiling the engine is measured against.
-
-    Parameters
-    ----------
-    layer_units : sequence of int
-        Units per layer, input first, e.g. ``[784, 256, 128, 10]``.
-    batch_size : int
-        Rows per step.
-    dtype : {np.float32, np.float64}
-    n_steps : int
-        Steps to time.
-    forward_only : bool
-        Time only the forward products (the prediction ceiling).
-
-    Returns
-    -------
-    seconds : float
-        Wall time of the ``n_steps`` steps.
-    """
-    units = [int(u) for u in layer_units]
-    B = int(batch_size)
-    sizes = []
-    rows = []
-
-    def alloc(n):
-        off = sum(sizes)
-        sizes.append(n)
-        return off
-
-    acts = [alloc(B * u) for u in units]
-    weights = [alloc(a * b) for a, b in zip(units[:-1], units[1:])]
-    grads = [alloc(a * b) for a, b in zip(units[:-1], units[1:])]
-    dins = [alloc(B * u) for u in units]
-    for i, (fi, fo) in enumerate(zip(units[:-1], units[1:])):
-        # forward: acts[i+1] = acts[i] @ W
-        rows.append((0, 0, B, fo, fi, acts[i], fi, weights[i], fo, acts[i + 1], fo))
-    if not forward_only:
-        for i in range(len(units) - 2, -1, -1):
-            fi, fo = units[i], units[i + 1]
-            if i > 0:   # dins[i] = dins[i+1] @ W.T
-                rows.append((0, 1, B, fi, fo, dins[i + 1], fo, weights[i], fo, dins[i], fi))
-            # grads = acts[i].T @ dins[i+1]
-            rows.append((1, 0, fi, fo, B, acts[i], fi, dins[i + 1], fo, grads[i], fo))
-    ws = np.random.RandomState(0).uniform(-0.1, 0.1, sum(sizes)).astype(dtype)
-    plan = np.ascontiguousarray(rows, dtype=np.intp)
-    _run_plan(ws, plan, 1)   # warm up
-    t0 = time.perf_counter()
-    _run_plan(ws, plan, n_steps)
-    return time.perf_counter() - t0

@@ -103,15 +103,29 @@ else:
 
 
 def managed(method):
-    """``method`` (fit, partial_fit) run within scikit-learn's ``with_callbacks``:
-    the callbacks' teardown runs when it ends, whatever happens, even where
-    ``_fit_context`` would not do it (scikit-learn 1.9's does: the inner
-    teardown then leaves it nothing to do)."""
+    """``method`` (fit, partial_fit), after which the callbacks' teardown runs
+    (scikit-learn's ``with_callbacks``) if the call opened a callback context,
+    whatever happens, even where ``_fit_context`` would not do it
+    (scikit-learn 1.9's does, and then finds nothing left to do). A call that
+    opened none pays one dictionary lookup, not a context manager (2 us, 1 %
+    of a 200-row partial_fit)."""
     if not AVAILABLE:
         return method
+    import functools
+
     import sklearn.callback as skc
 
-    return skc.with_callbacks(method)
+    teardown = skc.with_callbacks(lambda est: None)
+
+    @functools.wraps(method)
+    def run(est, *args, **kwargs):
+        try:
+            return method(est, *args, **kwargs)
+        finally:
+            if "_callback_fit_ctx" in est.__dict__:
+                teardown(est)
+
+    return run
 
 
 def _model_copy(params, layer_units, dtype=None):
@@ -128,12 +142,12 @@ def labels(est, Y):
     """A callable giving the targets of ``Y`` (the engine's 0/1 or float
     matrix) as the user passed them: class labels (the indicator matrix for
     multilabel), or the 1-D / 2-D regression targets."""
-    from sklearn.base import is_classifier
-
     memo = []
 
-    def get():
+    def get():  # everything here, only when a callback asks for y
         if not memo:
+            from sklearn.base import is_classifier
+
             if is_classifier(est):
                 memo.append(est._label_binarizer.inverse_transform(Y))
             else:

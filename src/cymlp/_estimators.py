@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from cymlp import _callbacks, _class_weight, _state
+from cymlp import _callbacks, _class_weight, _scratch, _state
 from cymlp._base import BaseMultilayerPerceptron
 
 _PARAMETER_CONSTRAINTS = {
@@ -324,22 +324,30 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         )
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            order="C",
-            reset=reset,
-        )
+        checked = self._validated_as_is(X, y, y_2d=False) if incremental else None
+        if checked is not None:
+            X, y = checked
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                multi_output=True,
+                dtype=(np.float64, np.float32),
+                order="C",
+                reset=reset,
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
+        elif incremental and not self.warm_start and (known := self._known_labels(y)) is not None:
+            # scikit-learn's check below would pass (nothing to raise); the
+            # positions found are the one-hot's columns
+            return X, known
         else:
             classes = unique_labels(y)
             if self.warm_start:
@@ -355,6 +363,39 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                     f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
         return X, self._binarize(y)
+
+    def _known_labels(self, y):
+        """``self._binarize(y)`` if every label of y is in ``classes_`` and
+        the check of ``_validate_input`` (scikit-learn's ``unique_labels(y)``
+        and its comparison with ``classes_``) is known to pass; else None,
+        and the caller runs that check (which raises or passes). For 1-D
+        numeric y of the same kind as ``classes_`` (signed, unsigned, bool or
+        float), a binary or multiclass label binarizer of the same classes:
+        one searchsorted, where those checks cost more than a 200-row
+        minibatch.
+
+        Floats: unique_labels refuses non-integral values ('continuous'); y's
+        values are all values of ``classes_``, so checking ``classes_`` checks
+        y, by the same expression as type_of_target's."""
+        classes = self.classes_
+        lb = self._label_binarizer
+        if (y.ndim != 1 or y.dtype.kind not in "biuf" or type(classes) is not np.ndarray
+                or classes.ndim != 1 or classes.dtype.kind != y.dtype.kind
+                or classes.size < 2 or lb.y_type_ not in ("binary", "multiclass")):
+            return None
+        if lb.classes_ is not classes and not _scratch.same_values(lb.classes_, classes):
+            return None
+        if y.dtype.kind == "f":
+            with np.errstate(invalid="ignore"):
+                if np.any(classes != classes.astype(np.int64).astype(classes.dtype)):
+                    return None
+        col = np.searchsorted(classes, y)
+        if not (classes.take(col, mode="clip") == y).all():
+            return None
+        # the rows of the identity: LabelBinarizer's one-hot (binary: the
+        # positive class's column only), as _binarize builds it
+        eye = np.eye(classes.size, dtype=bool)
+        return (eye[:, 1:] if classes.size == 2 else eye).take(col, axis=0)
 
     def _binarize(self, y):
         """``self._label_binarizer.transform(y).astype(bool)``; for 1-D numeric
@@ -425,12 +466,21 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         _class_weight.check_partial_fit(self)
 
         def first_call_labels():
+            # scikit-learn's check of classes= (unique_labels: more than a
+            # 200-row minibatch) runs once per value of classes= and
+            # classes_; a stream repeating the same array passes it again
+            scratch = _scratch.get(self)
+            if classes is not None and scratch.classes_checked(
+                    classes, getattr(self, "classes_", None)):
+                return
             if _check_partial_fit_first_call(self, classes):
                 self._label_binarizer = LabelBinarizer()
                 if type_of_target(y).startswith("multilabel"):
                     self._label_binarizer.fit(y)
                 else:
                     self._label_binarizer.fit(classes)
+            if classes is not None:
+                scratch.remember_classes(classes, self.classes_)
 
         return self._fit(X, y, sample_weight, incremental=True, before=first_call_labels)
 
@@ -615,17 +665,21 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return self._score_with_function(X, y, sample_weight, r2_score)
 
     def _validate_input(self, X, y, incremental, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            y_numeric=True,
-            dtype=(np.float64, np.float32),
-            order="C",
-            reset=reset,
-        )
+        checked = self._validated_as_is(X, y, y_2d=True) if incremental else None
+        if checked is not None:
+            X, y = checked
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                multi_output=True,
+                y_numeric=True,
+                dtype=(np.float64, np.float32),
+                order="C",
+                reset=reset,
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         if self.loss == "poisson" and np.any(y < 0):

@@ -16,81 +16,20 @@ d) Plain SGD (momentum 0) never comes here: the engine folds it into the
    weight-gradient gemm itself (see _train.pyx).
 e) These loops touch every parameter every step, so they are the one place
    where SIMD width shows against the gemm time: each is compiled in the
-   SIMD variants of ``_simd.pxd`` (AVX-512, AVX2, baseline, picked at load
-   time). The C is written inline below (Cython cannot attach function
-   attributes); the arithmetic order is NumPy's, and contraction into FMA is
-   off (setup.py), so results do not depend on the variant chosen.
+   SIMD variants of ``_kernels/simd.h`` (AVX-512, AVX2, baseline). The C is
+   in ``_kernels/optimizers.h`` (Cython cannot attach function attributes);
+   the arithmetic order is NumPy's, and contraction into FMA is off
+   (setup.py), so results do not depend on the variant chosen.
 """
 from cython cimport floating
 from libc.math cimport frexp
 
 import numpy as np
 
-from cymlp._simd cimport CYMLP_CLONED  # noqa: F401  (defines CYMLP_CLONES)
+from cymlp._simd cimport choose_variant, cymlp_simd_name
 
-cdef extern from *:
-    """
-    /* The gradient is finished on the fly as (g + alpha w) / n. A division per
-       element is the costliest instruction of these loops, so when 1 / n is
-       exact (n a power of two, as every batch size 2^k and the intercepts'
-       n = 1) it is a multiplication instead, with the same result bit for bit;
-       otherwise it stays a division. Each loop is written once (BODY) and
-       instantiated for both. */
-    #define CYMLP_BY_DIV(x, n, inv) ((x) / (n))
-    #define CYMLP_BY_MUL(x, n, inv) ((x) * (inv))
-    #define CYMLP_SCALED(BODY, T, SQRT)                                          \
-        if (exact_inv) { BODY(CYMLP_BY_MUL, T, SQRT) }                           \
-        else { BODY(CYMLP_BY_DIV, T, SQRT) }
-
-    /* SGD with momentum. */
-    #define CYMLP_SGD_BODY(SCALE, T, SQRT)                                       \
-        if (nesterov) {                                                          \
-            for (Py_ssize_t i = 0; i < n; i++) {                                 \
-                T ge = SCALE(g[i] + alpha * w[i], n_rows, inv_n);                \
-                T vi = mom * v[i] - lr * ge;                                     \
-                v[i] = vi;                                                       \
-                w[i] += mom * vi - lr * ge;                                      \
-            }                                                                    \
-        } else {                                                                 \
-            for (Py_ssize_t i = 0; i < n; i++) {                                 \
-                T ge = SCALE(g[i] + alpha * w[i], n_rows, inv_n);                \
-                T vi = mom * v[i] - lr * ge;                                     \
-                v[i] = vi;                                                       \
-                w[i] += vi;                                                      \
-            }                                                                    \
-        }
-    #define CYMLP_SGD(NAME, T)                                                   \
-    CYMLP_CLONES static void NAME(T* w, const T* g, T* v, Py_ssize_t n, T lr,    \
-                                  T mom, int nesterov, T alpha, T n_rows,        \
-                                  T inv_n, int exact_inv) {                      \
-        CYMLP_SCALED(CYMLP_SGD_BODY, T, -)                                       \
-    }
-    CYMLP_SGD(cymlp_sgd_f32, float)
-    CYMLP_SGD(cymlp_sgd_f64, double)
-
-    /* Adam: w += -lr_t m / (sqrt(v) + eps), in the parameters' precision.
-       (scikit-learn under NumPy >= 2 forms this step in float64 for float32
-       parameters; a float64 division per parameter would cost 4x the float32
-       one, and the results agree to float32 precision either way.) */
-    #define CYMLP_ADAM_BODY(SCALE, T, SQRT)                                      \
-        for (Py_ssize_t i = 0; i < n; i++) {                                     \
-            T ge = SCALE(g[i] + alpha * w[i], n_rows, inv_n);                    \
-            T mi = b1 * m[i] + one_b1 * ge;                                      \
-            T vi = b2 * v[i] + one_b2 * (ge * ge);                               \
-            m[i] = mi;                                                           \
-            v[i] = vi;                                                           \
-            w[i] += (-lr_t * mi) / (SQRT(vi) + eps);                             \
-        }
-    #define CYMLP_ADAM(NAME, T, SQRT)                                            \
-    CYMLP_CLONES static void NAME(T* w, const T* g, T* m, T* v, Py_ssize_t n,    \
-                                  T lr_t, T b1, T b2, T one_b1, T one_b2,        \
-                                  T eps, T alpha, T n_rows, T inv_n,             \
-                                  int exact_inv) {                               \
-        CYMLP_SCALED(CYMLP_ADAM_BODY, T, SQRT)                                   \
-    }
-    CYMLP_ADAM(cymlp_adam_f32, float, sqrtf)
-    CYMLP_ADAM(cymlp_adam_f64, double, sqrt)
-    """
+cdef extern from "_kernels/optimizers.h":
+    void cymlp_optimizers_select(int variant) noexcept nogil
     void cymlp_sgd_f32(float* w, const float* g, float* v, Py_ssize_t n, float lr,
                        float mom, int nesterov, float alpha, float n_rows, float inv_n,
                        int exact_inv) noexcept nogil
@@ -106,6 +45,11 @@ cdef extern from *:
                         double eps, double alpha, double n_rows, double inv_n,
                         int exact_inv) noexcept nogil
 
+
+# The SIMD variant of this module's kernels, chosen once (see _simd.pxd).
+cdef int _simd_variant = choose_variant()
+cymlp_optimizers_select(_simd_variant)
+SIMD_VARIANT = cymlp_simd_name(_simd_variant).decode()
 
 cdef inline bint _exact_inverse(double n) noexcept nogil:
     """1 / n is exact in binary floating point: n is a power of two."""

@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.optimize import _check_optimize_result
 
-from cymlp import _callbacks, _state, _train
+from cymlp import _callbacks, _scratch, _state, _train
 from cymlp._state import engine_input
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -133,7 +133,8 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
     ``watch`` (``cymlp._callbacks``) asks to. ``sample_weight`` weighs the
     training loss; ``user_sample_weight`` (the user's, without class weights)
     the validation score and the callbacks' metadata."""
-    params = _state.flat_params(est)
+    known = _scratch.get(est).views(est) if incremental else None
+    params = known[0] if known is not None else _state.flat_params(est)
     if not incremental or not hasattr(est, "_optimizer"):
         est._optimizer = _Optimizer(
             est.solver,
@@ -186,13 +187,20 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
                 "Got `batch_size` less than 1 or larger than "
                 "sample size. It is going to be clipped"
             )
-        batch_size = int(np.clip(est.batch_size, 1, n_samples))
+        batch_size = int(min(max(est.batch_size, 1), n_samples))  # np.clip's
 
-    net = _state.network(est, layout)
     # rows of a dense X are gathered per shuffled batch; CSR rows are read in place
     gather_x = est.shuffle and not isinstance(X_train, _train.CSR)
-    ws = _train.Workspace(net, batch_size, params.dtype, gather_x)
-    grads = np.empty_like(params)
+    if incremental:
+        # partial_fit: the previous call's Network, Workspace and gradient
+        # buffer when the network, batch size, dtype and gathering are the same
+        net, ws, grads = _scratch.get(est).engine(
+            (tuple(layout.units), est.activation, est.loss, est.out_activation_),
+            lambda: _state.network(est, layout), batch_size, params.dtype, gather_x)
+    else:
+        net = _state.network(est, layout)
+        ws = _train.Workspace(net, batch_size, params.dtype, gather_x)
+        grads = np.empty_like(params)
     if sw_train is not None:
         sw_train = np.ascontiguousarray(sw_train, dtype=params.dtype)
 

@@ -48,7 +48,6 @@ from cymlp._blas cimport gemm, dot
 from cymlp._activations cimport bias_activation, multiply_derivative
 from cymlp._loss cimport loss_and_delta
 from cymlp._optimizers cimport sgd_update, adam_update
-from cymlp._simd cimport CYMLP_CLONED  # noqa: F401  (defines CYMLP_CLONES)
 
 from cymlp._activations import ACTIVATION_CODES
 from cymlp._loss import LOSS_CODES
@@ -62,83 +61,10 @@ cdef enum:
 
 _INT32_MAX = 2 ** 31 - 1
 
-cdef extern from *:
-    """
-    /* Prefetch for reading, into the outer cache levels (T1): the row is
-       copied a few rows later, so it should not displace L1. */
-    #if defined(__GNUC__) || defined(__clang__)
-    #define CYMLP_PREFETCH(p) __builtin_prefetch((p), 0, 2)
-    #elif defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-    #include <xmmintrin.h>
-    #define CYMLP_PREFETCH(p) _mm_prefetch((const char*)(p), _MM_HINT_T1)
-    #else
-    #define CYMLP_PREFETCH(p) ((void)0)
-    #endif
+from cymlp._simd cimport choose_variant, cymlp_simd_name, simd_names, CYMLP_COMPILER
 
-    /* x - x is 0 for a finite x and NaN for NaN or +-inf; the flag is an
-       integer OR, so the loop vectorizes without reassociating floats (in
-       the SIMD variants of _simd.pxd: these read every value of X). */
-    #define CYMLP_FINITE(NAME, COPY_NAME, T)                                     \
-    CYMLP_CLONES static int NAME(const T* s, Py_ssize_t n) {                    \
-        int bad = 0;                                                            \
-        for (Py_ssize_t i = 0; i < n; i++) {                                    \
-            T v = s[i];                                                         \
-            bad |= (v - v) != (T)0;                                             \
-        }                                                                       \
-        return !bad;                                                            \
-    }                                                                           \
-    CYMLP_CLONES static int COPY_NAME(T* d, const T* s, Py_ssize_t n) {         \
-        int bad = 0;                                                            \
-        for (Py_ssize_t i = 0; i < n; i++) {                                    \
-            T v = s[i];                                                         \
-            d[i] = v;                                                           \
-            bad |= (v - v) != (T)0;                                             \
-        }                                                                       \
-        return !bad;                                                            \
-    }
-    CYMLP_FINITE(cymlp_finite_f32, cymlp_copy_finite_f32, float)
-    CYMLP_FINITE(cymlp_finite_f64, cymlp_copy_finite_f64, double)
-
-    /* out[j] = sum_i d[i, j], accumulated row after row (NumPy's axis-0 order),
-       in the SIMD variants: a serial pass between the products. */
-    #define CYMLP_COLSUMS(NAME, T)                                               \
-    CYMLP_CLONES static void NAME(const T* d, Py_ssize_t rows, Py_ssize_t cols,  \
-                                  T* out) {                                      \
-        for (Py_ssize_t j = 0; j < cols; j++)                                    \
-            out[j] = 0;                                                          \
-        for (Py_ssize_t i = 0; i < rows; i++) {                                  \
-            const T* row = d + i * cols;                                         \
-            for (Py_ssize_t j = 0; j < cols; j++)                                \
-                out[j] += row[j];                                                \
-        }                                                                        \
-    }
-    CYMLP_COLSUMS(cymlp_colsums_f32, float)
-    CYMLP_COLSUMS(cymlp_colsums_f64, double)
-
-    /* A monotonic clock in seconds, for the optional phase profile. */
-    #if defined(_WIN32)
-    #ifndef WIN32_LEAN_AND_MEAN
-    #define WIN32_LEAN_AND_MEAN
-    #endif
-    #ifndef NOMINMAX
-    #define NOMINMAX
-    #endif
-    #include <windows.h>
-    static double cymlp_clock(void) {
-        LARGE_INTEGER c, f;
-        QueryPerformanceCounter(&c);
-        QueryPerformanceFrequency(&f);
-        return (double)c.QuadPart / (double)f.QuadPart;
-    }
-    #else
-    #include <time.h>
-    static double cymlp_clock(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-    }
-    #endif
-    """
+cdef extern from "_kernels/engine.h":
+    void cymlp_engine_select(int variant) noexcept nogil
     void CYMLP_PREFETCH(const void* p) noexcept nogil
     bint cymlp_finite_f32(const float* s, Py_ssize_t n) noexcept nogil
     bint cymlp_finite_f64(const double* s, Py_ssize_t n) noexcept nogil
@@ -149,6 +75,12 @@ cdef extern from *:
     void cymlp_colsums_f64(const double* d, Py_ssize_t rows, Py_ssize_t cols,
                            double* out) noexcept nogil
     double cymlp_clock() noexcept nogil
+
+# The SIMD variant of this module's kernels, chosen once (see _simd.pxd).
+cdef int _simd_variant = choose_variant()
+cymlp_engine_select(_simd_variant)
+SIMD_VARIANT = cymlp_simd_name(_simd_variant).decode()
+_SIMD_REQUESTED = __import__("os").environ.get("CYMLP_SIMD") or None
 
 # Rows the gather prefetches ahead of the one it copies.
 cdef enum:
@@ -258,6 +190,11 @@ cdef struct Step:
     bint nesterov
 
 
+cdef _frozen(a):
+    a.flags.writeable = False
+    return a
+
+
 cdef class Network:
     """Shapes and codes of one network: what the engine needs besides arrays.
 
@@ -272,19 +209,24 @@ cdef class Network:
     out_activation : str
         Output activation, for prediction.
     """
-    cdef public object units, coef_off, bias_off
-    cdef public int hidden, loss, out
-    cdef public Py_ssize_t n_params
+    # read-only, and so are the arrays: the engine trusts them (offsets into
+    # the parameter buffer), so they cannot be changed after the checks here
+    cdef readonly object units, coef_off, bias_off
+    cdef readonly int hidden, loss, out
+    cdef readonly Py_ssize_t n_params
 
     @cython.wraparound(True)
     def __init__(self, layer_units, activation, loss, out_activation):
         units = check_layer_units(layer_units)
-        self.units = np.asarray(units, dtype=np.intc)
-        sizes = [fi * fo for fi, fo in zip(units[:-1], units[1:])]
-        self.coef_off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)[:-1]
-        start = sum(sizes)
-        self.bias_off = (start + np.concatenate([[0], np.cumsum(units[1:])]))[:-1].astype(np.intp)
-        self.n_params = start + sum(units[1:])
+        # offsets in intp (Py_ssize_t) from the start: a cumsum in numpy's
+        # default integer would wrap past 2**31 where that is int32
+        sizes = np.array([fi * fo for fi, fo in zip(units[:-1], units[1:])], dtype=np.intp)
+        fan_outs = np.array(units[1:], dtype=np.intp)
+        self.units = _frozen(np.asarray(units, dtype=np.intc))
+        self.coef_off = _frozen(np.cumsum(sizes) - sizes)
+        start = int(sizes.sum())
+        self.bias_off = _frozen(start + np.cumsum(fan_outs) - fan_outs)
+        self.n_params = start + int(fan_outs.sum())
         self.hidden = ACTIVATION_CODES[activation]
         self.loss = LOSS_CODES[loss]
         self.out = ACTIVATION_CODES[out_activation]
@@ -306,8 +248,11 @@ cdef class Workspace:
         False where X is read in place (sparse X, predict, full batch): no
         batch_size x n_features buffer then, however wide X is.
     """
-    cdef public object act_off, xb, yb, swb, acts, deltas
-    cdef public Py_ssize_t batch_size
+    # read-only: the engine checks a Workspace against ``net`` (the Network
+    # it was sized for) and then trusts its buffers' sizes
+    cdef readonly Network net
+    cdef readonly object act_off, xb, yb, swb, acts, deltas
+    cdef readonly Py_ssize_t batch_size
     # optimizer steps taken by the last train_epoch with this workspace, also
     # when a signal handler (Ctrl-C) interrupted it
     cdef public long long steps
@@ -316,11 +261,15 @@ cdef class Workspace:
     def __init__(self, Network net, Py_ssize_t batch_size, dtype, bint gather_x=True):
         units = np.asarray(net.units, dtype=np.intp)
         B = max(int(batch_size), 1)
-        widest = int(units.max()) if gather_x else int(units[1:].max())
-        if B * widest > _INT32_MAX:
-            raise ValueError("batch_size x layer width exceeds the 32-bit BLAS limit")
+        # a batch's rows are a gemm dimension (32-bit in the BLAS); its buffers
+        # are addressed with Py_ssize_t offsets, so batch x width may exceed it
+        if B > _INT32_MAX:
+            raise ValueError(f"batch of {B} rows: cymlp's BLAS uses 32-bit sizes, so "
+                             "a batch must stay below 2**31 rows")
+        self.net = net
         self.batch_size = B
-        self.act_off = (B * np.concatenate([[0], np.cumsum(units[1:])]))[:-1].astype(np.intp)
+        fan_outs = units[1:]
+        self.act_off = _frozen(B * (np.cumsum(fan_outs) - fan_outs))
         total = B * int(units[1:].sum())
         self.xb = np.empty(B * int(units[0]) if gather_x else 0, dtype=dtype)
         self.yb = np.empty(B * int(units[-1]), dtype=dtype)
@@ -530,8 +479,8 @@ cdef class CSR:
     indices, indptr : C-contiguous intp ndarrays
     shape : (n_rows, n_cols)
     """
-    cdef public object data, indices, indptr, dtype
-    cdef public Py_ssize_t n_rows, n_cols
+    cdef readonly object data, indices, indptr, dtype
+    cdef readonly Py_ssize_t n_rows, n_cols
     cdef SparseBatch rows   # pointers into the arrays above (kept alive here)
 
     def __init__(self, data, indices, indptr, shape):
@@ -574,6 +523,17 @@ cdef SparseBatch* _csr_rows(X, dtype, SparseBatch* out) except? NULL:
                          % ((<CSR>X).dtype, np.dtype(dtype)))
     out[0] = (<CSR>X).rows
     return out
+
+
+cdef bint _indices_in_range(const Py_ssize_t[::1] idx, Py_ssize_t n) noexcept:
+    """Every idx[i] in [0, n): one pass, no Python (an epoch then reads each row)."""
+    cdef Py_ssize_t i
+    cdef bint ok = True
+    with nogil:
+        for i in range(idx.shape[0]):
+            # unsigned: a negative index compares above n
+            ok &= <size_t>idx[i] < <size_t>n
+    return ok
 
 
 cdef inline Py_ssize_t _n_rows(X):
@@ -667,6 +627,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     cdef long long steps = 0
     cdef double now, next_check = 0.0
 
+    if ws.net is not net:
+        raise ValueError("this Workspace was built for another Network")
     if nin != units[0] or Y.shape[1] != units[L] or Y.shape[0] != n:
         raise ValueError("X or Y does not match the network")
     if params.shape[0] != net.n_params or grads.shape[0] != net.n_params:
@@ -685,6 +647,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
         idx = order
         if idx.shape[0] != n:
             raise ValueError("order of the wrong length")
+        if not _indices_in_range(idx, n):
+            raise ValueError(f"order holds row indices outside [0, {n})")
         if sp == NULL and xb.shape[0] < bs * nin:
             raise ValueError("dense shuffled minibatches need a Workspace with gather_x")
     if check_x and (sp != NULL or not has_order):
@@ -795,12 +759,13 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
 
 
 def loss_and_gradient(Network net, Workspace ws, X, const floating[:, ::1] Y,
-                      sample_weight, floating[::1] params, floating[::1] grads,
+                      sample_weight, const floating[::1] params, floating[::1] grads,
                       double alpha):
     """Full-batch objective and its gradient (for L-BFGS and gradient checks).
 
-    ``X`` is a dense C-contiguous array or a CSR; ``ws`` must hold all its
-    rows. Returns scikit-learn's loss (weighted mean loss
+    ``X`` is a dense C-contiguous array or a CSR; ``ws`` (built for ``net``)
+    must hold all its rows. ``params`` is only read (it may be read-only, e.g.
+    memory-mapped). Returns scikit-learn's loss (weighted mean loss
     + alpha/2 ||W||^2 / n) and writes its gradient, in the flat packing order,
     to ``grads``.
     """
@@ -822,6 +787,8 @@ def loss_and_gradient(Network net, Workspace ws, X, const floating[:, ::1] Y,
     cdef int L = units.shape[0] - 1
     cdef double sw_sum, loss
 
+    if ws.net is not net:
+        raise ValueError("this Workspace was built for another Network")
     if _n_cols(X) != units[0] or Y.shape[1] != units[L] or Y.shape[0] != n:
         raise ValueError("X or Y does not match the network")
     if n > ws.batch_size or n == 0:
@@ -854,15 +821,18 @@ def loss_and_gradient(Network net, Workspace ws, X, const floating[:, ::1] Y,
                               &deltas[0] + act_off[L - 1], n, Y.shape[1]) / sw_sum
         if alpha != 0:
             loss += (0.5 * alpha) * _sq_norm(&lay, &params[0]) / sw_sum
-        _backward(&lay, &step, &params[0], &grads[0], NULL, NULL, x, sp, n,
+        # GRADIENT_ONLY never writes the parameters: the cast drops a const
+        # that _backward's update rules (not this one) need to drop
+        _backward(&lay, &step, <floating*>&params[0], &grads[0], NULL, NULL, x, sp, n,
                   &acts[0], &deltas[0], sw_sum, NULL)
     return loss
 
 
-def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
+def predict(Network net, X, const floating[::1] params, floating[:, ::1] out,
             Py_ssize_t chunk=1024, bint check_x=False, double check_signals=0.05):
     """Output-layer activations for X (dense C-contiguous, or CSR) into ``out``
-    (n x n_outputs), without the GIL.
+    (n x n_outputs), without the GIL. ``params`` is only read (it may be
+    read-only, e.g. memory-mapped).
 
     Rows are processed ``chunk`` at a time through per-call buffers; the last
     layer's product is written straight into ``out``. With ``check_x``, each
@@ -925,3 +895,24 @@ def predict(Network net, X, floating[::1] params, floating[:, ::1] out,
                         PyErr_CheckSignals()
     if not x_finite:
         raise ValueError("X contains NaN or infinity")
+
+
+def build_info():
+    """What this build of the engine is: the C compiler it was compiled with and
+    its SIMD variants (for ``cymlp.show_versions()``).
+
+    Returns
+    -------
+    info : dict
+        ``compiler`` (str), ``simd_compiled`` (list of the variants in this
+        build), ``simd_supported`` (those this CPU can run), ``simd_in_use``
+        (the variant the kernels run, CYMLP_SIMD's if set) and
+        ``simd_requested`` (CYMLP_SIMD at import, or None).
+    """
+    return {
+        "compiler": CYMLP_COMPILER.decode(),
+        "simd_compiled": simd_names(True, False),
+        "simd_supported": simd_names(True, True),
+        "simd_in_use": SIMD_VARIANT,
+        "simd_requested": _SIMD_REQUESTED,
+    }

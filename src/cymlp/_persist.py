@@ -49,6 +49,7 @@ before allocating anything.
 import json
 import numbers
 import os
+import threading
 import warnings
 import zipfile
 
@@ -297,9 +298,10 @@ def save(est, path):
 
     if isinstance(path, (str, os.PathLike)):
         path = os.fspath(path)
-        tmp = f"{path}.{os.getpid()}.tmp"
+        # unique per process and thread, so concurrent saves never share it
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
-            with open(tmp, "wb") as f:
+            with open(tmp, "xb") as f:
                 _write_zip(f, arrays)
             os.replace(tmp, path)
         finally:

@@ -131,7 +131,7 @@ def test_file_objects_and_plain_numpy(tmp_path):
     with np.load(path, allow_pickle=False) as npz:
         header = json.loads(npz["header"].tobytes())
         np.testing.assert_array_equal(npz["params"], est._params)
-    assert header["format"] == "cymlp-model" and header["format_version"] == 1
+    assert header["format"] == "cymlp-model" and header["format_version"] == 2
     assert header["estimator"] == "MLPRegressor"
     assert header["cymlp_version"] == cymlp.__version__
     # saving replaces the file atomically; no temporary left behind
@@ -259,7 +259,8 @@ def _set(key, value, where=None):
 
 HEADER_EDITS = {
     "format name": _set("format", "sklearn-model"),
-    "format version 2": _set("format_version", 2),
+    "format version 3": _set("format_version", 3),
+    "version 1 with class_weight": _set("format_version", 1),
     "format version as string": _set("format_version", "1"),
     "format version 0": _set("format_version", 0),
     "no format": lambda h: h.pop("format"),
@@ -303,7 +304,7 @@ def test_malformed_headers_are_refused(tmp_path, good, case):
 
 def test_error_messages_name_the_problem(tmp_path, good):
     cases = {
-        "format version 2": "format version 2 is not supported",
+        "format version 3": "format version 3 is not supported",
         "class name os.system": "'os.system' is not MLPClassifier or MLPRegressor",
         "unknown parameter": "params",
         "layer units beyond 32-bit": "32-bit",
@@ -480,5 +481,5 @@ def test_load_reads_only_data(tmp_path, good, monkeypatch):
 
 
 def test_format_is_documented():
-    assert _persist.FORMAT == "cymlp-model" and _persist.FORMAT_VERSION == 1
+    assert _persist.FORMAT == "cymlp-model" and _persist.FORMAT_VERSION == 2
     assert "load" in cymlp.__all__ and cymlp.load is _persist.load

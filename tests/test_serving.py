@@ -48,7 +48,9 @@ def _fit(est, X, y):
 def _twin(est):
     """scikit-learn's estimator predicting with est's very weights."""
     Sk = SkClassifier if isinstance(est, MLPClassifier) else SkRegressor
-    sk = _fit(Sk(**est.get_params()), *_fit_data(est))
+    # class_weight is cymlp's own (None here); scikit-learn's MLP has no such parameter
+    params = {k: v for k, v in est.get_params().items() if k != "class_weight"}
+    sk = _fit(Sk(**params), *_fit_data(est))
     sk.coefs_ = [c.copy() for c in est.coefs_]
     sk.intercepts_ = [b.copy() for b in est.intercepts_]
     return sk

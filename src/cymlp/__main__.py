@@ -3,6 +3,8 @@
 The network this project starts from: affine layers, two ReLU hidden layers, a
 softmax output and cross-entropy loss, trained by plain minibatch SGD. Prints
 the loss of every epoch, the held-out accuracy and the training time.
+``--plot curves.png`` draws the loss curve (and, with ``--early-stopping``, the
+validation score) with matplotlib.
 """
 
 import argparse
@@ -46,7 +48,21 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--early-stopping", action="store_true",
+                        help="hold out 10%% of the training set, score it every epoch and "
+                        "keep the best epoch's weights (all epochs still run)")
+    parser.add_argument("--plot", metavar="PNG",
+                        help="draw the loss curve (and the validation score) into this "
+                        "image file; needs matplotlib (pip install 'cymlp[plot]')")
     args = parser.parse_args(argv)
+    if args.plot:
+        from cymlp._plot import check_matplotlib
+
+        try:
+            check_matplotlib()
+        except ImportError as e:
+            print(f"python -m cymlp --plot: {e}", file=sys.stderr)
+            return 2
 
     if args.dataset == "digits":
         X, y = load_digits(return_X_y=True)
@@ -75,6 +91,7 @@ def main(argv=None):
         tol=0.0,
         random_state=args.seed,
         verbose=True,
+        early_stopping=args.early_stopping,
     )
     t0 = time.perf_counter()
     with warnings.catch_warnings():
@@ -85,6 +102,18 @@ def main(argv=None):
     print(f"held-out accuracy: {acc:.4f}")
     print(f"training time: {elapsed:.3f} s ({clf.n_iter_} epochs, "
           f"{elapsed / clf.n_iter_ * 1e3:.2f} ms per epoch)")
+    if args.early_stopping:
+        best = int(np.argmax(clf.validation_scores_)) + 1
+        print(f"best validation score: {clf.best_validation_score_:.4f} (epoch {best}, "
+              "whose weights were kept)")
+    if args.plot:
+        from cymlp._plot import plot_training
+
+        plot_training(clf, args.plot, title=(
+            f"cymlp: {args.dataset}, {X.shape[1]}-{'-'.join(map(str, hidden))}-"
+            f"{len(np.unique(y))}, SGD lr={args.lr} batch={args.batch_size}; held-out "
+            f"accuracy {acc:.4f}"))
+        print(f"training curves drawn in {args.plot}")
     return 0
 
 

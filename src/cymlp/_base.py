@@ -21,13 +21,18 @@ import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
 from sklearn.utils import assert_all_finite, check_random_state
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import validate_data
 
-from cymlp import _persist, _scratch, _state, _train
+from cymlp import _callbacks, _class_weight, _persist, _scratch, _state, _train
 from cymlp._solvers import STOCHASTIC_SOLVERS, _Optimizer, fit_lbfgs, fit_stochastic
 from cymlp._state import check_blas_dims, engine_input
 
 _SNAPSHOT_EXTRA = "<restore in place>"  # a key no attribute can have
+# scikit-learn's callback machinery (set_callbacks, the fit's context, what a
+# meta-estimator propagates): a failed fit leaves it to the callbacks' teardown
+_CALLBACK_ATTRS = frozenset(
+    {"_skl_callbacks", "_callback_fit_ctx", "_skl_callbacks_to_teardown", "_parent_callback_ctx"}
+)
 _PLAIN_ARRAYS = (np.ndarray, np.memmap)
 # the per-epoch records: fit only appends to them (or rebinds them)
 _APPENDED = frozenset(["loss_curve_", "validation_scores_"])
@@ -42,7 +47,7 @@ _PREDICTION_METHODS = ("predict", "predict_proba", "_predict", "_forward_pass_fa
                        "_forward_plain", "_decode")
 
 
-class BaseMultilayerPerceptron(BaseEstimator, ABC):
+class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
     """Base class for the cymlp MLP estimators. Use the subclasses."""
 
     @abstractmethod
@@ -102,6 +107,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
     # fit and partial_fit
     # ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
+    @_callbacks.managed
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
@@ -159,8 +165,9 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             X, y = self._validate_input(X, y, incremental, reset=first_pass)
             n_samples, n_features = X.shape
             check_blas_dims(n_samples, n_features)
-            if sample_weight is not None:
-                sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            # the training loss's weights (class_weight x sample_weight) and the user's
+            sample_weight, user_sample_weight = _class_weight.sample_weights(
+                self, X, y, sample_weight, incremental)
             if y.ndim == 1:
                 y = y.reshape((-1, 1))
             self.n_outputs_ = y.shape[1]
@@ -196,12 +203,24 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
             if params.dtype != X.dtype:
                 # keep training in the model's dtype (warm start / partial_fit)
                 X = X.astype(params.dtype)
+                same = user_sample_weight is sample_weight
                 if sample_weight is not None:
                     sample_weight = sample_weight.astype(params.dtype)
+                user_sample_weight = sample_weight if same else (
+                    None if user_sample_weight is None
+                    else user_sample_weight.astype(params.dtype))
             Y = np.ascontiguousarray(y, dtype=params.dtype)
 
-            train = fit_stochastic if self.solver in STOCHASTIC_SOLVERS else fit_lbfgs
-            train(self, X, Y, sample_weight, layout, incremental)
+            # callbacks (sklearn.callback): the root task; None without callbacks
+            stochastic = self.solver in STOCHASTIC_SOLVERS
+            watch = _callbacks.start(
+                self, "partial_fit" if incremental else "fit",
+                (1 if incremental else self.max_iter) if stochastic else self.max_iter + 1,
+                X, _callbacks.labels(self, Y), user_sample_weight,
+            )
+            train = fit_stochastic if stochastic else fit_lbfgs
+            train(self, X, Y, sample_weight, layout, incremental, watch=watch,
+                  user_sample_weight=user_sample_weight)
 
             if not np.isfinite(params).all():  # trained in place: the same buffer
                 hint = (
@@ -214,6 +233,8 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
                     "Solver produced non-finite parameter weights. The input data may"
                     " contain large values and need to be preprocessed." + hint
                 )
+            if watch is not None:
+                watch.end()
         except BaseException:
             self._restore(snapshot)
             raise
@@ -325,7 +346,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         appended = []  # (list, its length), truncated back on restore
         optimizer = None
         for k, v in self.__dict__.items():
-            if k in params:
+            if k in params or k in _CALLBACK_ATTRS:
                 continue
             t = type(v)
             if k in _APPENDED:
@@ -361,7 +382,7 @@ class BaseMultilayerPerceptron(BaseEstimator, ABC):
         snapshot = dict(snapshot)
         in_place, appended, optimizer, rng = snapshot.pop(_SNAPSHOT_EXTRA)
         params = self._param_names()
-        for k in [k for k in self.__dict__ if k not in params]:
+        for k in [k for k in self.__dict__ if k not in params and k not in _CALLBACK_ATTRS]:
             del self.__dict__[k]
         self.__dict__.update(snapshot)
         if optimizer is not None:

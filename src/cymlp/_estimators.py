@@ -23,7 +23,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from cymlp import _scratch, _state
+from cymlp import _callbacks, _class_weight, _scratch, _state
 from cymlp._base import BaseMultilayerPerceptron
 
 _PARAMETER_CONSTRAINTS = {
@@ -151,6 +151,19 @@ _PARAMETERS = """\
 """
 
 
+_CLASS_WEIGHT = """\
+    class_weight : dict, list of dicts, "balanced" or None, default=None
+        cymlp's own (scikit-learn's MLPClassifier has none). Class weights,
+        multiplying ``sample_weight`` in the training loss: ``{label: weight}``
+        (missing labels weigh 1), "balanced" for ``n_samples / (n_classes *
+        np.bincount(y))``, or for multilabel y one ``{0: w0, 1: w1}`` per
+        column, as ``sklearn.utils.class_weight.compute_sample_weight``. Early
+        stopping's validation score uses ``sample_weight`` alone; partial_fit
+        refuses "balanced" (as SGDClassifier) and weighs a dict over
+        ``classes_``.
+"""
+
+
 def _attributes(score, out_activations):
     return f"""\
     loss_ : float
@@ -247,10 +260,13 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     True
     """
 
-    __doc__ %= {"parameters": _PARAMETERS, "attributes": _attributes(
+    __doc__ %= {"parameters": _PARAMETERS + _CLASS_WEIGHT, "attributes": _attributes(
         "accuracy", "'softmax' (multiclass) or 'logistic' (binary, multilabel)")}
 
-    _parameter_constraints: dict = _PARAMETER_CONSTRAINTS
+    _parameter_constraints: dict = {
+        **_PARAMETER_CONSTRAINTS,
+        "class_weight": [StrOptions({"balanced"}), dict, list, None],
+    }
 
     def __init__(
         self,
@@ -278,7 +294,9 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        class_weight=None,
     ):
+        self.class_weight = class_weight
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -443,6 +461,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
+    @_callbacks.managed
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single iteration over the given data.
 
@@ -463,6 +482,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
+
+        _class_weight.check_partial_fit(self)
 
         def first_call_labels():
             # scikit-learn's check of classes= (unique_labels: more than a
@@ -700,6 +721,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
+    @_callbacks.managed
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single iteration over the given data.
 

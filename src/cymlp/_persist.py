@@ -4,7 +4,7 @@
 holds data only, so loading a file from an untrusted source never runs code
 from it (unlike pickle and joblib).
 
-Format ``cymlp-model`` version 1: an uncompressed ZIP archive of ``.npy``
+Format ``cymlp-model`` version 2: an uncompressed ZIP archive of ``.npy``
 members (NumPy's ``.npz`` layout; ``numpy.load(path, allow_pickle=False)``
 reads it too):
 
@@ -12,7 +12,10 @@ reads it too):
     uint8, a UTF-8 JSON object: ``format``, ``format_version``,
     ``cymlp_version``, ``estimator`` (``"MLPClassifier"`` or
     ``"MLPRegressor"``), ``params`` (``get_params()``; a RandomState
-    ``random_state`` is stored as None, with a warning), ``layer_units``, the
+    ``random_state`` is stored as None, with a warning; a ``class_weight``
+    dict as ``{"kind": "dict", "items": [[label, weight], ...]}`` and a list
+    of dicts as ``{"kind": "list", "items": [[[label, weight], ...], ...]}``,
+    so labels keep their JSON types), ``layer_units``, the
     scalar fitted attributes, the label binarizer's state, the optimizer's
     hyper-parameters and step count, and the ``random_state_`` stream position.
 ``params.npy``
@@ -30,6 +33,9 @@ reads it too):
     float64.
 ``random_state_key.npy``
     uint32 (624,), the Mersenne Twister state of ``_random_state``.
+
+Version 1 (before ``class_weight``) is the same without ``params["class_weight"]``;
+``load`` reads it as ``class_weight=None``.
 
 ``load`` refuses anything else with a ``ValueError``: other format names or
 versions, estimator names other than the two above, unknown or duplicate
@@ -56,7 +62,10 @@ from cymlp._solvers import _Optimizer
 from cymlp._version import __version__
 
 FORMAT = "cymlp-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# version 1 (cymlp before class_weight) has no params["class_weight"]: it loads
+# with class_weight=None, the only value it could have had
+READ_VERSIONS = (1, 2)
 
 _HEADER = "header.npy"
 _MAX_HEADER_BYTES = 4 << 20
@@ -129,7 +138,9 @@ def _encode_params(est):
                 stacklevel=3,
             )
             v = None
-        if name == "hidden_layer_sizes":
+        if name == "class_weight":
+            v = _encode_class_weight(v)
+        elif name == "hidden_layer_sizes":
             kind = "tuple" if isinstance(v, tuple) else "list" if isinstance(v, list) else (
                 "ndarray" if isinstance(v, np.ndarray) else "scalar")
             values = np.asarray(v).ravel().tolist() if kind != "scalar" else [v]
@@ -138,6 +149,51 @@ def _encode_params(est):
             v = _json_scalar(name, v)
         params[name] = v
     return params
+
+
+def _encode_class_weight(v):
+    """None, "balanced", or a dict / list of dicts as [key, weight] pairs, so
+    that the label keys keep their JSON types (int, float, bool, str)."""
+    if v is None or isinstance(v, str):
+        return v
+
+    def pairs(d):
+        return [[_json_scalar("a class_weight label", k), _json_scalar("a class weight", w)]
+                for k, w in d.items()]
+
+    if isinstance(v, dict):
+        return {"kind": "dict", "items": pairs(v)}
+    if isinstance(v, list) and all(isinstance(d, dict) for d in v):
+        return {"kind": "list", "items": [pairs(d) for d in v]}
+    raise ValueError(f"cannot save class_weight={v!r}: expected None, a str, a dict or a "
+                     "list of dicts.")
+
+
+def _decode_class_weight(v):
+    if v is None or isinstance(v, str):
+        return v
+    kind = _field(v, "kind", str, "class_weight")
+    items = _field(v, "items", list, "class_weight")
+
+    def scalar(x, what):
+        if x is not None and not isinstance(x, (bool, int, float, str)):
+            _bad(f"class_weight {what} has type {type(x).__name__}")
+        return x
+
+    def to_dict(ps):
+        if not isinstance(ps, list) or not all(isinstance(p, list) and len(p) == 2
+                                               for p in ps):
+            _bad("class_weight items must be [label, weight] pairs")
+        d = {scalar(k, "label"): scalar(w, "weight") for k, w in ps}
+        if len(d) != len(ps):
+            _bad("class_weight has a label twice")
+        return d
+
+    if kind == "dict":
+        return to_dict(items)
+    if kind == "list":
+        return [to_dict(ps) for ps in items]
+    _bad(f"class_weight kind {kind!r}")
 
 
 def _label_array(name, a):
@@ -423,9 +479,9 @@ def _load(f, mmap_file=None):
         if _field(header, "format", str) != FORMAT:
             _bad(f"format is {header['format']!r}, expected {FORMAT!r}")
         version = _field(header, "format_version", int)
-        if version != FORMAT_VERSION:
+        if version not in READ_VERSIONS:
             _bad(f"format version {version} is not supported (this cymlp "
-                 f"{__version__} reads version {FORMAT_VERSION})")
+                 f"{__version__} reads versions {', '.join(map(str, READ_VERSIONS))})")
         _field(header, "cymlp_version", str)
         name = _field(header, "estimator", str)
         cls = _state.ESTIMATORS.get(name)
@@ -436,6 +492,8 @@ def _load(f, mmap_file=None):
         # -- parameters: exactly the estimator's, validated as fit would
         params = dict(_field(header, "params", dict))
         expected = set(cls().get_params(deep=False))
+        if version == 1:
+            expected.discard("class_weight")
         if set(params) != expected:
             _bad(f"params {sorted(params)} are not {name}'s {sorted(expected)}")
         hls = _field(params, "hidden_layer_sizes", dict, "params")
@@ -453,8 +511,10 @@ def _load(f, mmap_file=None):
             params["hidden_layer_sizes"] = values[0]
         else:
             _bad(f"hidden_layer_sizes kind {kind!r}")
+        if "class_weight" in params:
+            params["class_weight"] = _decode_class_weight(params["class_weight"])
         for k, v in params.items():
-            if k != "hidden_layer_sizes" and not (
+            if k not in ("hidden_layer_sizes", "class_weight") and not (
                 v is None or isinstance(v, (bool, int, float, str))
             ):
                 _bad(f"parameter {k} has type {type(v).__name__}")

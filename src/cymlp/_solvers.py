@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils.optimize import _check_optimize_result
 
-from cymlp import _scratch, _state, _train
+from cymlp import _callbacks, _scratch, _state, _train
 from cymlp._state import engine_input
 
 STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -85,9 +85,11 @@ class _Optimizer:
         return False
 
 
-def fit_lbfgs(est, X, Y, sample_weight, layout, incremental=False):
+def fit_lbfgs(est, X, Y, sample_weight, layout, incremental=False, watch=None,
+              user_sample_weight=None):
     """Minimize the loss with scipy's L-BFGS-B (``incremental`` is unused:
-    partial_fit is only for the stochastic solvers)."""
+    partial_fit is only for the stochastic solvers). ``watch``: the fit's
+    callbacks (``cymlp._callbacks``), one subtask per iteration."""
     net = _state.network(est, layout)
     dtype = X.dtype
     X = engine_input(X, dtype)
@@ -103,21 +105,34 @@ def fit_lbfgs(est, X, Y, sample_weight, layout, incremental=False):
         )
         return loss, grads.astype(np.float64)
 
+    x0 = params.astype(np.float64)
+    bridge = None if watch is None else watch.lbfgs_callback(x0, layout.units, dtype)
     opt_res = scipy.optimize.minimize(
         loss_grad,
-        params.astype(np.float64),
+        x0,
         method="L-BFGS-B",
         jac=True,
         options={"maxfun": est.max_fun, "maxiter": est.max_iter, "gtol": est.tol},
+        callback=bridge,
     )
-    est.n_iter_ = _check_optimize_result("lbfgs", opt_res, est.max_iter)
+    if bridge is not None:
+        bridge.close()
+    if watch is not None and watch.stopped:
+        # a callback asked to stop: no convergence warning for that
+        est.n_iter_ = min(opt_res.nit, est.max_iter)
+    else:
+        est.n_iter_ = _check_optimize_result("lbfgs", opt_res, est.max_iter)
     est.loss_ = float(opt_res.fun)
     params[...] = opt_res.x
 
 
-def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
+def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
+                   user_sample_weight=None):
     """Train by minibatch sgd / adam: up to ``max_iter`` epochs (one if
-    ``incremental``), stopping as scikit-learn does."""
+    ``incremental``), stopping as scikit-learn does, or when a callback of
+    ``watch`` (``cymlp._callbacks``) asks to. ``sample_weight`` weighs the
+    training loss; ``user_sample_weight`` (the user's, without class weights)
+    the validation score and the callbacks' metadata."""
     known = _scratch.get(est).views(est) if incremental else None
     params = known[0] if known is not None else _state.flat_params(est)
     if not incremental or not hasattr(est, "_optimizer"):
@@ -152,11 +167,14 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
     elif not early_stopping and est.best_loss_ is None:
         est.best_loss_ = np.inf
     if early_stopping:
-        X_train, Y_train, sw_train, X_val, y_val, sw_val = _validation_split(
-            est, X, Y, sample_weight)
+        X_train, Y_train, sw_train, X_val, y_val, sw_val, usw_train = _validation_split(
+            est, X, Y, sample_weight, user_sample_weight)
     else:
         X_train, Y_train, sw_train = X, Y, sample_weight
         X_val = y_val = sw_val = None
+        usw_train = user_sample_weight
+    if watch is not None:
+        watch.epoch_data(X_train, _callbacks.labels(est, Y_train), usw_train)
     X_train = engine_input(X_train, params.dtype)
 
     n_samples = X_train.shape[0]
@@ -186,6 +204,7 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
     if sw_train is not None:
         sw_train = np.ascontiguousarray(sw_train, dtype=params.dtype)
 
+    in_epoch = False
     try:
         est.n_iter_ = 0
         for it in range(est.max_iter):
@@ -197,6 +216,9 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
                 est._random_state.shuffle(perm)
                 sample_idx = sample_idx[perm]
                 order = sample_idx
+            if watch is not None:
+                watch.epoch_begin()
+            t_before, in_epoch, ws.steps = opt.t, True, 0
             accumulated_loss, opt.t, _ = _train.train_epoch(
                 net,
                 ws,
@@ -220,6 +242,7 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
                 float(est.alpha),
                 opt.t,
             )
+            in_epoch = False
             if opt.solver == "adam":
                 opt.learning_rate = float(
                     opt.learning_rate_init
@@ -235,6 +258,7 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
 
             _update_no_improvement_count(est, early_stopping, X_val, y_val, sw_val)
             opt.iteration_ends(est.t_)
+            stop_requested = watch is not None and watch.epoch_end()
 
             if est._no_improvement_count > est.n_iter_no_change:
                 if early_stopping:
@@ -253,7 +277,7 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
                     break
                 est._no_improvement_count = 0
 
-            if incremental:
+            if incremental or stop_requested:
                 break
 
             if est.n_iter_ == est.max_iter:
@@ -264,6 +288,13 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
                     ConvergenceWarning,
                 )
     except KeyboardInterrupt:
+        if in_epoch:
+            # Ctrl-C inside an epoch (the engine looks for it every 50 ms): its
+            # updates stay, n_iter_ / t_ / loss_curve_ do not advance; Adam's
+            # step count and learning rate do, per step, as in scikit-learn
+            _interrupted_epoch(opt, t_before, ws.steps)
+        if watch is not None:
+            watch.epoch_abort()
         warnings.warn("Training interrupted by user.")
 
     if early_stopping:
@@ -274,14 +305,19 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental):
             b[...] = best
 
 
-def _validation_split(est, X, Y, sample_weight):
+def _validation_split(est, X, Y, sample_weight, user_sample_weight=None):
     """early_stopping's held-out set: scikit-learn's own train_test_split with
     the same draws (stratified for single-output classification only, as
     scikit-learn's code decides), and the validation targets as ``score``
-    takes them."""
+    takes them. With class weights, the validation score weighs by the
+    user's ``user_sample_weight`` alone (as SGDClassifier), split alongside;
+    its training part is returned last (for the callbacks)."""
     should_stratify = is_classifier(est) and est.n_outputs_ == 1
     stratify = Y.astype(bool) if should_stratify else None
     arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+    own_user_sw = user_sample_weight is not sample_weight
+    if own_user_sw and user_sample_weight is not None:
+        arrays.append(user_sample_weight)  # more arrays, the same draws
     split = train_test_split(
         *arrays,
         random_state=est._random_state,
@@ -290,6 +326,9 @@ def _validation_split(est, X, Y, sample_weight):
     )
     X_train, X_val, Y_train, Y_val = split[:4]
     sw_train, sw_val = (split[4], split[5]) if sample_weight is not None else (None, None)
+    usw_train = sw_train
+    if own_user_sw:
+        usw_train, sw_val = (split[6], split[7]) if len(split) > 6 else (None, None)
     if X_val.shape[0] < 2:
         raise ValueError(
             "The validation set is too small. Increase 'validation_fraction' "
@@ -299,7 +338,18 @@ def _validation_split(est, X, Y, sample_weight):
         y_val = est._label_binarizer.inverse_transform(Y_val.astype(bool))
     else:
         y_val = Y_val if Y_val.shape[1] > 1 else Y_val.ravel()
-    return X_train, np.ascontiguousarray(Y_train), sw_train, X_val, y_val, sw_val
+    return X_train, np.ascontiguousarray(Y_train), sw_train, X_val, y_val, sw_val, usw_train
+
+
+def _interrupted_epoch(opt, t_before, steps):
+    """The optimizer after an epoch that a signal stopped after ``steps`` steps."""
+    if opt.solver == "adam":
+        opt.t = t_before + steps
+        if opt.t:
+            opt.learning_rate = float(
+                opt.learning_rate_init * np.sqrt(1 - opt.beta_2**opt.t)
+                / (1 - opt.beta_1**opt.t)
+            )
 
 
 def _update_no_improvement_count(est, early_stopping, X, y, sample_weight):

@@ -29,6 +29,12 @@ f) Reading X is the one cost the matrix products do not cover: a shuffled
    for NaN and infinity (and ``predict`` each chunk after its products), so
    the facade can skip scikit-learn's separate pass over X; on a non-finite
    value the engine raises and the facade reports scikit-learn's own error.
+g) Ctrl-C: a long nogil epoch (or predict) reads the clock after each
+   minibatch (chunk) and, every ``check_signals`` seconds (0.05 by default),
+   takes the GIL to run the pending signal handlers (``PyErr_CheckSignals``).
+   If one raises (SIGINT: KeyboardInterrupt), the epoch stops right there and
+   the exception propagates; ``Workspace.steps`` tells how many optimizer
+   steps the interrupted epoch took (the updates stay in params and state).
 """
 cimport cython
 from cython cimport floating
@@ -37,6 +43,7 @@ from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTI
                             PyBUF_FORMAT, PyBUF_WRITABLE)
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
+from cpython.exc cimport PyErr_CheckSignals
 
 import numpy as np
 
@@ -249,6 +256,9 @@ cdef class Workspace:
     cdef readonly Network net
     cdef readonly object act_off, xb, yb, swb, acts, deltas
     cdef readonly Py_ssize_t batch_size
+    # optimizer steps taken by the last train_epoch with this workspace, also
+    # when a signal handler (Ctrl-C) interrupted it
+    cdef public long long steps
 
     @cython.wraparound(True)
     def __init__(self, Network net, Py_ssize_t batch_size, dtype, bint gather_x=True):
@@ -352,18 +362,42 @@ cdef void _forward(const Layout* lay, const floating* params, const floating* x,
         a = z
 
 
-cdef bint _predict_rows(const Layout* lay, const floating* params, const floating* x,
-                        SparseBatch* sp, Py_ssize_t n, Py_ssize_t chunk,
-                        floating* acts, floating* out, bint check_x) noexcept nogil:
+cdef enum:
+    _DONE = 0
+    _NOT_FINITE = 1    # a value of X was NaN or infinite
+    _INTERRUPTED = 2   # a signal handler raised (its exception is set)
+
+
+cdef extern from "Python.h":
+    # as the C API has it: -1 with the handler's exception set, never raising
+    # here (cpython.exc's declaration is ``except -1``, which a noexcept
+    # function cannot propagate)
+    int _check_signals "PyErr_CheckSignals" () noexcept
+
+
+cdef int _raise_pending() except -1:
+    """Propagate the exception a signal handler left set."""
+    return -1
+
+
+cdef int _predict_rows(const Layout* lay, const floating* params, const floating* x,
+                       SparseBatch* sp, Py_ssize_t n, Py_ssize_t chunk,
+                       floating* acts, floating* out, bint check_x,
+                       double check_signals) noexcept nogil:
     """Output-layer activations of n rows (dense ``x`` or, when ``sp`` is not
     NULL, CSR rows) into ``out``, ``chunk`` rows at a time through ``acts``
     (``lay.act_off`` laid out for ``chunk`` rows). With ``check_x``, each dense
     chunk is checked for NaN and infinity right after its products have read
-    it, from cache; False if a value was not finite (``out`` incomplete)."""
+    it, from cache (``_NOT_FINITE``, ``out`` incomplete). Every
+    ``check_signals`` seconds (if > 0) between chunks the GIL is taken to run
+    the pending signal handlers; one that raises (Ctrl-C) stops the loop
+    (``_INTERRUPTED``, its exception set)."""
     cdef Py_ssize_t start = 0, nb
     cdef int L = lay.n_layers
     cdef int n_in = lay.units[0], n_out = lay.units[L]
     cdef const floating* xc = x
+    cdef double now, next_check = cymlp_clock() + check_signals if check_signals > 0 else 0.0
+    cdef int raised
     while start < n:
         nb = chunk if n - start > chunk else n - start
         if sp != NULL:
@@ -373,11 +407,19 @@ cdef bint _predict_rows(const Layout* lay, const floating* params, const floatin
         _forward(lay, params, xc, sp, nb, acts, out + start * n_out, NULL)
         # checked after the products have brought the chunk into cache
         if check_x and sp == NULL and not _all_finite(xc, nb * n_in):
-            return False
+            return _NOT_FINITE
         bias_activation(lay.out, out + start * n_out, params + lay.bias_off[L - 1],
                         nb, n_out)
         start += nb
-    return True
+        if check_signals > 0 and start < n:
+            now = cymlp_clock()
+            if now >= next_check:
+                next_check = now + check_signals
+                with gil:
+                    raised = _check_signals()
+                if raised:
+                    return _INTERRUPTED
+    return _DONE
 
 
 cdef class Predictor:
@@ -435,13 +477,16 @@ cdef class Predictor:
     def __reduce__(self):
         raise TypeError("Predictor is rebuilt from the estimator, not pickled")
 
-    def __call__(self, X, Py_ssize_t chunk=1024, bint check_x=False):
+    def __call__(self, X, Py_ssize_t chunk=1024, bint check_x=False,
+                 double check_signals=0.05):
         """Output-layer activations for X (a C-contiguous ndarray of the
         parameters' dtype, or a CSR of it): a new (n, n_outputs) array.
 
         Rows are processed ``chunk`` at a time; with ``check_x``, a dense X is
         checked for NaN and infinity chunk by chunk as the products read it
-        (ValueError on a non-finite value).
+        (ValueError on a non-finite value). Pending signal handlers (Ctrl-C)
+        run every ``check_signals`` seconds between chunks; an exception they
+        raise propagates.
         """
         cdef int L = self.lay.n_layers
         cdef Layout lay = self.lay
@@ -454,7 +499,7 @@ cdef class Predictor:
         cdef const void* x = NULL
         cdef Py_ssize_t* act_off = NULL
         cdef void* acts = NULL
-        cdef bint finite = True
+        cdef int status = _DONE
         # the buffer protocol directly: a typed memoryview costs more than a
         # one-row forward pass
         try:
@@ -490,12 +535,14 @@ cdef class Predictor:
             lay.act_off = act_off
             if not self.is64:
                 with nogil:
-                    finite = _predict_rows(&lay, &self.p32[0], <const float*>x, sp, n, B,
-                                           <float*>acts, <float*>obuf.buf, check_x)
+                    status = _predict_rows(&lay, &self.p32[0], <const float*>x, sp, n, B,
+                                           <float*>acts, <float*>obuf.buf, check_x,
+                                           check_signals)
             else:
                 with nogil:
-                    finite = _predict_rows(&lay, &self.p64[0], <const double*>x, sp, n, B,
-                                           <double*>acts, <double*>obuf.buf, check_x)
+                    status = _predict_rows(&lay, &self.p64[0], <const double*>x, sp, n, B,
+                                           <double*>acts, <double*>obuf.buf, check_x,
+                                           check_signals)
         finally:
             free(act_off)
             free(acts)
@@ -503,7 +550,9 @@ cdef class Predictor:
                 PyBuffer_Release(&obuf)
             if have_x:
                 PyBuffer_Release(&xbuf)
-        if not finite:
+        if status == _INTERRUPTED:
+            _raise_pending()   # a signal handler's exception (KeyboardInterrupt)
+        if status == _NOT_FINITE:
             raise ValueError("X contains NaN or infinity")
         return out
 
@@ -698,7 +747,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
                 floating[::1] state1, floating[::1] state2, str solver,
                 double learning_rate, double momentum, bint nesterov, double beta1,
                 double beta2, double epsilon, double alpha, long long t,
-                bint check_x=False, double[::1] profile=None):
+                bint check_x=False, double[::1] profile=None,
+                double check_signals=0.05):
     """Run one epoch of minibatch training in place, without the GIL.
 
     Parameters
@@ -726,6 +776,10 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     profile : float64 ndarray (len(PROFILE_PHASES),) or None
         If given, the wall time of each phase of every step is added to it
         (seconds; one clock read per phase boundary, about 20 per step).
+    check_signals : float
+        Run pending signal handlers (Ctrl-C) every this many seconds, between
+        minibatches; an exception they raise stops the epoch and propagates,
+        with ``ws.steps`` the steps taken. <= 0: never.
 
     Returns
     -------
@@ -768,6 +822,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     cdef bint x_finite = True
     cdef Profile prof_acc
     cdef Profile* prof = NULL
+    cdef long long steps = 0
+    cdef double now, next_check = 0.0
 
     if ws.net is not net:
         raise ValueError("this Workspace was built for another Network")
@@ -775,6 +831,7 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
         raise ValueError("X or Y does not match the network")
     if params.shape[0] != net.n_params or grads.shape[0] != net.n_params:
         raise ValueError("parameter buffer of the wrong size")
+    ws.steps = 0
     if n == 0:
         return 0.0, t, True
     sp = _csr_rows(X, np.asarray(params).dtype, &spb)
@@ -823,6 +880,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     with nogil:
         if prof != NULL:
             prof.t = cymlp_clock()
+        if check_signals > 0:
+            next_check = cymlp_clock() + check_signals
         while start < n:
             nb = bs if n - start > bs else n - start
             if has_order:
@@ -883,6 +942,15 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
                       &state2[0] if state2.shape[0] else NULL,
                       x, sp, nb, &acts[0], &deltas[0], sw_sum, prof)
             start += nb
+            steps += 1
+            if check_signals > 0 and start < n:
+                now = cymlp_clock()
+                if now >= next_check:
+                    next_check = now + check_signals
+                    with gil:
+                        ws.steps = steps
+                        PyErr_CheckSignals()  # a handler's exception propagates
+    ws.steps = steps
     if not x_finite:
         raise ValueError("X contains NaN or infinity")
     return acc, t, finite
@@ -959,7 +1027,7 @@ def loss_and_gradient(Network net, Workspace ws, X, const floating[:, ::1] Y,
 
 
 def predict(Network net, X, const floating[::1] params, floating[:, ::1] out,
-            Py_ssize_t chunk=1024, bint check_x=False):
+            Py_ssize_t chunk=1024, bint check_x=False, double check_signals=0.05):
     """Output-layer activations for X (dense C-contiguous, or CSR) into ``out``
     (n x n_outputs), without the GIL. ``params`` is only read (it may be
     read-only, e.g. memory-mapped).
@@ -968,6 +1036,8 @@ def predict(Network net, X, const floating[::1] params, floating[:, ::1] out,
     layer's product is written straight into ``out``. With ``check_x``, each
     chunk of a dense X is checked for NaN and infinity right after its
     products have read it, from cache (ValueError on a non-finite value).
+    Pending signal handlers (Ctrl-C) run every ``check_signals`` seconds
+    between chunks; an exception they raise propagates.
     """
     cdef const int[::1] units = net.units
     cdef const Py_ssize_t[::1] coef_off = net.coef_off
@@ -982,7 +1052,7 @@ def predict(Network net, X, const floating[::1] params, floating[:, ::1] out,
     cdef const Py_ssize_t[::1] act_off
     cdef floating[::1] acts
     cdef const floating* x = NULL
-    cdef bint x_finite = True
+    cdef int status = _DONE
     if _n_cols(X) != units[0] or out.shape[0] != n or out.shape[1] != units[L]:
         raise ValueError("X or out does not match the network")
     if params.shape[0] != net.n_params:
@@ -999,9 +1069,11 @@ def predict(Network net, X, const floating[::1] params, floating[:, ::1] out,
     acts = ws.acts
     _layout(&lay, net, units, coef_off, bias_off, act_off)
     with nogil:
-        x_finite = _predict_rows(&lay, &params[0], x, sp, n, chunk, &acts[0], &out[0, 0],
-                                 check_x)
-    if not x_finite:
+        status = _predict_rows(&lay, &params[0], x, sp, n, chunk, &acts[0], &out[0, 0],
+                               check_x, check_signals)
+    if status == _INTERRUPTED:
+        _raise_pending()   # a signal handler's exception (KeyboardInterrupt)
+    if status == _NOT_FINITE:
         raise ValueError("X contains NaN or infinity")
 
 

@@ -76,3 +76,29 @@ def assert_same_model(a, b):
     for x, y in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         assert x.dtype == y.dtype
         np.testing.assert_array_equal(x, y)
+
+
+def assert_close_to_sklearn(cy, sk):
+    """cymlp's model is scikit-learn's to float64 parity (rtol 1e-10): weights,
+    loss curve, epochs and steps."""
+    assert len(cy.coefs_) == len(sk.coefs_)
+    for a, b in zip(cy.coefs_ + cy.intercepts_, sk.coefs_ + sk.intercepts_):
+        assert a.dtype == b.dtype
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cy.loss_curve_, sk.loss_curve_, rtol=1e-10)
+    assert cy.n_iter_ == sk.n_iter_
+    assert cy.t_ == sk.t_
+
+
+def outcome(mod, call):
+    """(error type and message with the module's name taken out, or None;
+    the warnings as (category, message)) of ``call(mod)``: what a call on
+    cymlp and the same call on scikit-learn must share."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            call(mod)
+            error = None
+        except Exception as e:  # noqa: BLE001 - compared by the caller
+            error = (type(e), str(e).replace(mod.__name__, ""))
+    return error, [(w.category, str(w.message)) for w in caught]

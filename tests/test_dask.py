@@ -34,7 +34,7 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier  # noqa: E40
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from _util import assert_same_model  # noqa: E402
+from _util import assert_close_to_sklearn, assert_same_model  # noqa: E402
 from cymlp import MLPClassifier, MLPRegressor  # noqa: E402
 
 Incremental = dask_ml_wrappers.Incremental
@@ -84,14 +84,6 @@ def ran_on_workers(client, stream):
     workers = {t["worker"] for t in stream.data}
     return bool(workers) and workers <= set(client.scheduler_info()["workers"])
 
-
-def assert_close_to_sklearn(cy, sk):
-    assert len(cy.coefs_) == len(sk.coefs_)
-    for a, b in zip(cy.coefs_ + cy.intercepts_, sk.coefs_ + sk.intercepts_):
-        assert a.dtype == b.dtype
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(cy.loss_curve_, sk.loss_curve_, rtol=1e-10)
-    assert cy.t_ == sk.t_
 
 
 def by_hand(model, blocks, order=None, **kwargs):

@@ -25,7 +25,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from threadpoolctl import threadpool_limits
 
-from _util import assert_same_model
+from _util import assert_close_to_sklearn, assert_same_model
 from cymlp import MLPClassifier
 
 # warnings.catch_warnings is process-wide, not per thread (GridSearchCV on threads)
@@ -45,15 +45,6 @@ def one_blas_thread():
     with threadpool_limits(limits=1):
         yield
 
-
-def assert_close_to_sklearn(cy, sk):
-    assert len(cy.coefs_) == len(sk.coefs_)
-    for a, b in zip(cy.coefs_ + cy.intercepts_, sk.coefs_ + sk.intercepts_):
-        assert a.dtype == b.dtype
-        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(cy.loss_curve_, sk.loss_curve_, rtol=1e-10)
-    assert cy.n_iter_ == sk.n_iter_
-    assert cy.t_ == sk.t_
 
 
 def traced_peak(fn):

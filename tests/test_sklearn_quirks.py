@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import cymlp
 import cymlp._train
+from _util import outcome
 
 
 @pytest.fixture(scope="module")
@@ -79,16 +80,6 @@ def test_warm_start_rebuilds_the_optimizer(data, solver):
         assert opt.t == 12
 
 
-def _outcome(mod, call):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            call(mod)
-            error = None
-        except Exception as e:  # noqa: BLE001 - compared below
-            error = (type(e), str(e).replace(mod.__name__, ""))
-    return error, [(w.category, str(w.message)) for w in caught]
-
 
 X6, Y6 = make_classification(n_samples=60, n_features=5, n_informative=3, n_classes=3,
                              random_state=0)
@@ -125,8 +116,8 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_errors_and_warnings_are_sklearns(case):
-    ours = _outcome(cymlp, CASES[case])
-    theirs = _outcome(skn, CASES[case])
+    ours = outcome(cymlp, CASES[case])
+    theirs = outcome(skn, CASES[case])
     assert ours[0] is not None or ours[1], "the case should raise or warn"
     if case == "bad parameter":  # the options of a set print in hash order
         assert ours[0][0] is theirs[0][0] is InvalidParameterError
@@ -141,7 +132,7 @@ def test_expected_exception_types():
         "column y": DataConversionWarning, "max_iter": ConvergenceWarning,
     }
     for case, kind in kinds.items():
-        error, caught = _outcome(cymlp, CASES[case])
+        error, caught = outcome(cymlp, CASES[case])
         assert (error is not None and issubclass(error[0], kind)) or any(
             issubclass(c, kind) for c, _ in caught), case
 

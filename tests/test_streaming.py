@@ -19,7 +19,7 @@ from sklearn import config_context
 from sklearn.datasets import make_classification
 
 import cymlp
-from _util import assert_same_dict, assert_same_state, quiet
+from _util import assert_same_dict, assert_same_state, outcome, quiet
 from cymlp import _scratch
 
 X, Y = make_classification(n_samples=300, n_features=8, n_informative=5, n_classes=4,
@@ -193,16 +193,6 @@ def test_stream_matches_sklearn_float64():
 # ----------------------------------------------------------------------
 # the shortcuts past scikit-learn's checks: the same errors and warnings
 # ----------------------------------------------------------------------
-def _outcome(mod, call):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            call(mod)
-            error = None
-        except Exception as e:  # noqa: BLE001 - compared below
-            error = (type(e), str(e).replace(mod.__name__, ""))
-    return error, [(w.category, str(w.message)) for w in caught]
-
 
 def _streaming(m, kind="clf", classes=CLASSES, X0=X32):
     """A model two partial_fit calls into a stream (the scratch is warm)."""
@@ -301,9 +291,9 @@ def _case(name):
 def test_errors_and_warnings_are_sklearns_in_a_stream(case):
     if "DataFrame" in case:
         _pd()
-    ours = _outcome(cymlp, _case(case))
+    ours = outcome(cymlp, _case(case))
     with np.errstate(all="ignore"):  # scikit-learn's own float16 / huge-X warnings
-        theirs = _outcome(skn, _case(case))
+        theirs = outcome(skn, _case(case))
     if case in ACCEPTED:
         assert ours[0] is None and theirs[0] is None
         return
@@ -337,11 +327,11 @@ def test_failed_stream_call_changes_nothing(case):
 def test_assume_finite_skips_the_check_as_sklearn():
     call = _case("inf in X")
     with config_context(assume_finite=True), np.errstate(all="ignore"):
-        ours = _outcome(cymlp, call)
-        theirs = _outcome(skn, call)
+        ours = outcome(cymlp, call)
+        theirs = outcome(skn, call)
     # no input check: both train on the infinities (and refuse the weights)
-    for outcome in (ours, theirs):
-        assert outcome[0] is not None and "non-finite parameter weights" in outcome[0][1]
+    for result in (ours, theirs):
+        assert result[0] is not None and "non-finite parameter weights" in result[0][1]
 
 
 # ----------------------------------------------------------------------

@@ -221,11 +221,10 @@ def test_divergence_in_the_last_update_still_raises(kind):
 
 # the rule is the weights, not the loss (scikit-learn's): a NaN or infinite
 # loss with finite weights is a model, as in scikit-learn
-@pytest.mark.parametrize("case", ["X * 1e200", "X * 1e300", "y * 1e200"])
-@pytest.mark.parametrize("kind", ["clf", "reg"])
+@pytest.mark.parametrize("kind, case", [("clf", "X * 1e200"), ("clf", "X * 1e300"),
+                                        ("reg", "X * 1e200"), ("reg", "X * 1e300"),
+                                        ("reg", "y * 1e200")])
 def test_lbfgs_non_finite_loss_keeps_the_model_as_sklearn(kind, case):
-    if case == "y * 1e200" and kind == "clf":
-        pytest.skip("class labels are not scaled")
     Xc, yc = (X * float(case[4:]), _target(kind)) if case[0] == "X" else (X, YR * 1e200)
     Sk = SkMLPClassifier if kind == "clf" else SkMLPRegressor
     with warnings.catch_warnings():

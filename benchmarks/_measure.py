@@ -246,3 +246,23 @@ def wait_idle(max_seconds, threshold=0.25, window=1.0):
             time.sleep(window)
         if load.value is None or load.value < threshold or time.perf_counter() >= deadline:
             return load.value
+
+
+# ---------------------------------------------------------------- output
+
+
+def print_table(head, cols, rows, markdown=False):
+    """``head`` then the table of ``rows`` (lists of strings) under ``cols``:
+    Markdown, or plain text in aligned columns."""
+    if markdown:
+        print(f"**{head}**\n")
+        print("| " + " | ".join(cols) + " |")
+        print("|" + "---|" * len(cols))
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
+        return
+    print(head)
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+    for r in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)))

@@ -98,7 +98,6 @@ def main(argv=None):
     info = _measure.machine_info()
     head = (f"Serving latency, digits 64-100-10, float64, {args.threads} BLAS thread(s), "
             f"{args.reps} repetitions; {info.get('cpu', '')}")
-    print(head if not args.markdown else f"**{head}**\n")
     cols = ["method", "rows", "cymlp µs/call", "sklearn µs/call", "cymlp speedup", "target"]
     lines = []
     for r in results:
@@ -108,16 +107,7 @@ def main(argv=None):
             target = f">= {TARGET_ONE_ROW:.0f}x {'PASS' if ok else 'MISS'}"
         lines.append([r["method"], str(r["rows"]), f"{r['cymlp'] * 1e6:.1f}",
                       f"{r['sklearn'] * 1e6:.1f}", f"{r['speedup']:.2f}x", target])
-    if args.markdown:
-        print("| " + " | ".join(cols) + " |")
-        print("|" + "---|" * len(cols))
-        for line in lines:
-            print("| " + " | ".join(line) + " |")
-    else:
-        widths = [max(len(c), *(len(line[i]) for line in lines)) for i, c in enumerate(cols)]
-        print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
-        for line in lines:
-            print("  ".join(v.ljust(w) for v, w in zip(line, widths)))
+    _measure.print_table(head, cols, lines, args.markdown)
 
 
 if __name__ == "__main__":

@@ -132,18 +132,7 @@ def main(argv=None):
         head += "; other processes' load " + ", ".join(
             f"{n} {v:.2f} cores" for n, v in loads.items() if v is not None)
     cols = ["impl", "run", "seconds (median)", "throughput vs fit", "fixed µs/call", "target"]
-    if args.markdown:
-        print(f"**{head}**\n")
-        print("| " + " | ".join(cols) + " |")
-        print("|" + "---|" * len(cols))
-        for r in rows:
-            print("| " + " | ".join(r) + " |")
-    else:
-        print(head)
-        widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
-        print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
-        for r in rows:
-            print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
+    _measure.print_table(head, cols, rows, args.markdown)
 
 
 if __name__ == "__main__":

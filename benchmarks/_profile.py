@@ -55,8 +55,10 @@ class EngineEpoch:
         s1, s2 = np.zeros_like(params), np.zeros_like(params)
         sp = self.spec
         self._train.train_epoch(self.net, self.ws, self.X, self.Y, None, self.order, params,
-                                self.grads, s1, s2, sp.solver, sp.lr, sp.momentum,
-                                sp.nesterov, 0.9, 0.999, 1e-8, 0.0, 0, profile=profile)
+                                self.grads, s1, s2,
+                                self._train.StepRule(sp.solver, sp.lr, alpha=0.0,
+                                                     momentum=sp.momentum, nesterov=sp.nesterov),
+                                0, profile=profile)
 
 
 def profile_rows(args, dtype, nthreads, impls, n_w2):

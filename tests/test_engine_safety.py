@@ -1,5 +1,5 @@
 """The engine's objects cannot be desynchronised from Python, and its entry
-points check what ties them together: Network, Workspace and CSR fields are
+points check what ties them together: Network, Workspace, CSR and StepRule fields are
 read-only (their arrays too, where the engine caches shapes or offsets), a
 Workspace serves only the Network it was built for, an epoch's ``order`` is
 within range; read-only (memory-mapped) parameters are read in place; offsets
@@ -27,6 +27,9 @@ def _csr():
     (lambda: _train.Workspace(_net(), 4, np.float64),
      ["net", "act_off", "xb", "yb", "swb", "acts", "deltas", "batch_size"]),
     (_csr, ["data", "indices", "indptr", "dtype", "n_rows", "n_cols"]),
+    (lambda: _train.StepRule("sgd", 0.1, alpha=1e-4, momentum=0.9, nesterov=True),
+     ["solver", "learning_rate", "alpha", "momentum", "nesterov", "beta1", "beta2",
+      "epsilon"]),
 ])
 def test_fields_are_read_only(make, fields):
     obj = make()
@@ -50,7 +53,7 @@ def _epoch_args(net, ws, n=6, order=None):
     Y = np.eye(net.units[-1])[rng.randint(net.units[-1], size=n)]
     p = rng.uniform(-0.5, 0.5, net.n_params)
     return (net, ws, X, Y, None, order, p, np.empty_like(p), np.zeros(0), np.zeros(0),
-            "sgd", 0.1, 0.0, False, 0.9, 0.999, 1e-8, 0.0, 0)
+            _train.StepRule("sgd", 0.1, alpha=0.0), 0)
 
 
 def test_workspace_of_another_network_is_refused():
@@ -82,8 +85,8 @@ def test_order_in_range_is_accepted():
     net = _net()
     ws = _train.Workspace(net, 4, np.float64)
     order = np.array([5, 0, 0, 3, 2, 1], dtype=np.intp)   # repeats are legal
-    acc, t, finite = _train.train_epoch(*_epoch_args(net, ws, order=order))
-    assert finite and np.isfinite(acc)
+    acc, t = _train.train_epoch(*_epoch_args(net, ws, order=order))
+    assert np.isfinite(acc) and t == 0
 
 
 def test_read_only_and_memmapped_parameters_are_read_in_place(tmp_path):
@@ -184,3 +187,28 @@ def test_only_the_blas_limits_remain(monkeypatch):
     assert ws.acts.shape == (20 * 12,)
     with pytest.raises(ValueError, match="32-bit"):
         _train.Workspace(net, 26, np.float64)
+
+
+def test_step_rule_holds_what_the_optimizer_was_built_with():
+    from cymlp._solvers import _Optimizer
+
+    sgd = _Optimizer("sgd", 10, np.float64, 0.2, "invscaling", 0.8, False, 0.5, 0.9, 0.999, 1e-8)
+    sgd.learning_rate = 0.05        # the schedule's current rate is the one applied
+    rule = sgd.step_rule(1e-3)
+    assert (rule.solver, rule.learning_rate, rule.alpha, rule.momentum, rule.nesterov) == (
+        "sgd", 0.05, 1e-3, 0.8, False)
+    adam = _Optimizer("adam", 10, np.float64, 0.002, "constant", 0.9, True, 0.5, 0.8, 0.99,
+                      1e-7)
+    adam.learning_rate = 0.5        # Adam's per-step rate is derived from learning_rate_init
+    rule = adam.step_rule(0.0)
+    assert (rule.solver, rule.learning_rate, rule.beta1, rule.beta2, rule.epsilon) == (
+        "adam", 0.002, 0.8, 0.99, 1e-7)
+    assert (rule.momentum, rule.nesterov) == (0.0, False)   # not Adam's settings
+    assert repr(rule) == "StepRule('adam', 0.002, alpha=0.0, beta1=0.8, beta2=0.99, epsilon=1e-07)"
+
+
+def test_step_rule_refuses_an_unknown_solver():
+    with pytest.raises(ValueError, match="solver must be 'sgd' or 'adam', got 'lbfgs'"):
+        _train.StepRule("lbfgs", 0.1, alpha=0.0)
+    with pytest.raises(TypeError):
+        _train.StepRule("sgd", 0.1)    # alpha has no default: the caller says it

@@ -159,8 +159,9 @@ def test_signal_checks_change_nothing_else():
             est._params)
         Y = est._label_binarizer.transform(y).astype(np.float64)
         res = _train.train_epoch(net, ws, X, Y, None, np.arange(500)[::-1].copy(), p,
-                                 np.empty_like(p), st1, st2, "adam", 0.001, 0.0, False,
-                                 0.9, 0.999, 1e-8, 1e-4, 0, check_signals=interval)
+                                 np.empty_like(p), st1, st2,
+                                 _train.StepRule("adam", 0.001, alpha=1e-4), 0,
+                                 check_signals=interval)
         assert ws.steps == 63
         outs.append((res, p, st1, st2))
     for res, p, st1, st2 in outs[1:]:

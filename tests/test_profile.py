@@ -34,8 +34,9 @@ def _epoch(setup, rule, profile=None, sample_weight=None, check_x=False):
     solver, momentum, nesterov = RULES[rule]
     p, s1, s2 = params.copy(), np.zeros_like(params), np.zeros_like(params)
     out = _train.train_epoch(net, ws, X, Y, sample_weight, order, p, np.empty_like(p), s1, s2,
-                             solver, 0.01, momentum, nesterov, 0.9, 0.999, 1e-8, 1e-4, 0,
-                             check_x, profile=profile)
+                             _train.StepRule(solver, 0.01, alpha=1e-4, momentum=momentum,
+                                             nesterov=nesterov),
+                             0, check_x, profile=profile)
     return out, p, s1, s2
 
 

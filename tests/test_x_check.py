@@ -265,8 +265,8 @@ def _engine_setup(dtype, n=N):
 
 def _epoch(net, ws, Xd, Y, params, order, check_x):
     return _train.train_epoch(net, ws, Xd, Y, None, order, params, np.empty_like(params),
-                              np.empty(0, params.dtype), np.empty(0, params.dtype), "sgd",
-                              0.1, 0.0, False, 0.9, 0.999, 1e-8, 0.0, 0, check_x)
+                              np.empty(0, params.dtype), np.empty(0, params.dtype),
+                              _train.StepRule("sgd", 0.1, alpha=0.0), 0, check_x)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -64,6 +64,20 @@ class _Optimizer:
              for k, v in state.items()}
         )
 
+    def step_rule(self, alpha):
+        """The engine's settings for this epoch's steps: the optimizer's own,
+        fixed when it was built (as scikit-learn's optimizer objects keep
+        theirs), with SGD's current learning rate (Adam's is derived per step
+        from ``learning_rate_init`` and ``t``)."""
+        if self.solver == "adam":
+            return _train.StepRule(
+                "adam", self.learning_rate_init, alpha=float(alpha),
+                beta1=float(self.beta_1), beta2=float(self.beta_2),
+                epsilon=float(self.epsilon))
+        return _train.StepRule(
+            "sgd", self.learning_rate, alpha=float(alpha), momentum=float(self.momentum),
+            nesterov=bool(self.nesterov))
+
     def iteration_ends(self, time_step):
         if self.solver == "sgd" and self.lr_schedule == "invscaling":
             self.learning_rate = (
@@ -219,29 +233,9 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
             if watch is not None:
                 watch.epoch_begin()
             t_before, in_epoch, ws.steps = opt.t, True, 0
-            accumulated_loss, opt.t, _ = _train.train_epoch(
-                net,
-                ws,
-                X_train,
-                Y_train,
-                sw_train,
-                order,
-                params,
-                grads,
-                opt.state1,
-                opt.state2,
-                # the optimizer's own settings, fixed when it was built (as
-                # scikit-learn's optimizer objects keep theirs)
-                opt.solver,
-                opt.learning_rate_init if opt.solver == "adam" else opt.learning_rate,
-                float(opt.momentum) if opt.solver == "sgd" else 0.0,
-                bool(opt.nesterov),
-                float(opt.beta_1),
-                float(opt.beta_2),
-                float(opt.epsilon),
-                float(est.alpha),
-                opt.t,
-            )
+            accumulated_loss, opt.t = _train.train_epoch(
+                net, ws, X_train, Y_train, sw_train, order, params, grads,
+                opt.state1, opt.state2, opt.step_rule(est.alpha), opt.t)
             in_epoch = False
             if opt.solver == "adam":
                 opt.learning_rate = float(

@@ -38,7 +38,7 @@ g) Ctrl-C: a long nogil epoch (or predict) reads the clock after each
 """
 cimport cython
 from cython cimport floating
-from libc.math cimport sqrt, isfinite, pow
+from libc.math cimport sqrt, pow
 from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS,
                             PyBUF_FORMAT, PyBUF_WRITABLE)
 from libc.stdlib cimport malloc, free
@@ -742,12 +742,74 @@ cdef inline Py_ssize_t _n_cols(X):
     return (<CSR>X).n_cols if isinstance(X, CSR) else X.shape[1]
 
 
+cdef class StepRule:
+    """The optimizer's settings for one epoch's steps: what ``train_epoch``
+    applies after each minibatch's gradient.
+
+    Built by the facade's optimizer (``cymlp._solvers._Optimizer.step_rule``)
+    from the settings it was built with and its current learning rate;
+    read-only once built.
+
+    Parameters
+    ----------
+    solver : {'sgd', 'adam'}
+    learning_rate : float
+        SGD's current learning rate, or Adam's ``learning_rate_init`` (the
+        engine derives Adam's per-step rate from its step count).
+    alpha : float
+        L2 penalty.
+    momentum : float, default 0.0
+        SGD's momentum; 0 selects plain SGD (no velocity buffer).
+    nesterov : bool, default False
+        SGD's Nesterov momentum.
+    beta1, beta2, epsilon : float, default 0.9, 0.999, 1e-8
+        Adam's settings.
+    """
+    cdef readonly str solver
+    cdef readonly double learning_rate, alpha, momentum, beta1, beta2, epsilon
+    cdef readonly bint nesterov
+    cdef Step step
+
+    def __init__(self, str solver, double learning_rate, *, double alpha,
+                 double momentum=0.0, bint nesterov=False, double beta1=0.9,
+                 double beta2=0.999, double epsilon=1e-8):
+        if solver == "adam":
+            self.step.rule = ADAM
+        elif solver == "sgd":
+            self.step.rule = SGD_MOMENTUM if momentum != 0 else SGD_PLAIN
+        else:
+            raise ValueError(f"solver must be 'sgd' or 'adam', got {solver!r}")
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.momentum = momentum if solver == "sgd" else 0.0
+        self.nesterov = nesterov if solver == "sgd" else False
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.step.lr = learning_rate
+        self.step.lr_t = learning_rate
+        self.step.alpha = alpha
+        self.step.momentum = self.momentum
+        self.step.nesterov = self.nesterov
+        self.step.beta1 = beta1
+        self.step.beta2 = beta2
+        self.step.epsilon = epsilon
+
+    def __repr__(self):
+        if self.solver == "adam":
+            more = (f"beta1={self.beta1!r}, beta2={self.beta2!r}, "
+                    f"epsilon={self.epsilon!r}")
+        else:
+            more = f"momentum={self.momentum!r}, nesterov={bool(self.nesterov)!r}"
+        return (f"StepRule({self.solver!r}, {self.learning_rate!r}, "
+                f"alpha={self.alpha!r}, {more})")
+
+
 def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
                 sample_weight, order, floating[::1] params, floating[::1] grads,
-                floating[::1] state1, floating[::1] state2, str solver,
-                double learning_rate, double momentum, bint nesterov, double beta1,
-                double beta2, double epsilon, double alpha, long long t,
-                bint check_x=False, double[::1] profile=None,
+                floating[::1] state1, floating[::1] state2, StepRule rule not None,
+                long long t, bint check_x=False, double[::1] profile=None,
                 double check_signals=0.05):
     """Run one epoch of minibatch training in place, without the GIL.
 
@@ -764,9 +826,9 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     grads : flat gradient scratch of the same size.
     state1, state2 : optimizer state (SGD velocities; Adam first and second
         moments), updated in place.
-    solver : {'sgd', 'adam'}
-    learning_rate, momentum, nesterov, beta1, beta2, epsilon, alpha : float
-        Hyper-parameters (momentum == 0 selects the plain-SGD fast path).
+    rule : StepRule
+        The optimizer's settings (momentum == 0 selects the plain-SGD fast
+        path).
     t : int
         Adam's step count before this epoch.
     check_x : bool
@@ -787,9 +849,9 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
         sum over minibatches of batch_loss * batch_rows (scikit-learn's).
     t : int
         Adam's step count after the epoch.
-    finite : bool
-        False if a minibatch loss was not finite. The epoch runs on regardless,
-        as scikit-learn's does: what fails a fit is non-finite final weights.
+
+    A non-finite minibatch loss does not stop the epoch, as in scikit-learn:
+    what fails a fit is non-finite final weights (the facade's check).
     """
     cdef const int[::1] units = net.units
     cdef const Py_ssize_t[::1] coef_off = net.coef_off
@@ -811,7 +873,6 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     cdef Py_ssize_t bs = ws.batch_size, start = 0, nb, i, r
     cdef bint has_sw = sample_weight is not None
     cdef bint has_order = order is not None
-    cdef bint finite = True
     cdef double acc = 0.0, sw_sum, batch_loss
     cdef const floating* x = NULL
     cdef const floating* y
@@ -833,7 +894,7 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
         raise ValueError("parameter buffer of the wrong size")
     ws.steps = 0
     if n == 0:
-        return 0.0, t, True
+        return 0.0, t
     sp = _csr_rows(X, np.asarray(params).dtype, &spb)
     if sp == NULL:
         Xd = X
@@ -852,24 +913,13 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     if check_x and (sp != NULL or not has_order):
         raise ValueError("check_x needs a dense X read in a given order")
     _layout(&lay, net, units, coef_off, bias_off, act_off)
-    step.momentum = momentum
-    step.nesterov = nesterov
-    step.beta1 = beta1
-    step.beta2 = beta2
-    step.epsilon = epsilon
-    step.alpha = alpha
-    step.lr = learning_rate
-    step.lr_t = learning_rate
-    if solver == "adam":
-        step.rule = ADAM
+    step = rule.step
+    if step.rule == ADAM:
         if state1.shape[0] != net.n_params or state2.shape[0] != net.n_params:
             raise ValueError("Adam state of the wrong size")
-    elif momentum != 0:
-        step.rule = SGD_MOMENTUM
+    elif step.rule == SGD_MOMENTUM:
         if state1.shape[0] != net.n_params:
             raise ValueError("SGD state of the wrong size")
-    else:
-        step.rule = SGD_PLAIN
     top = &deltas[0] + act_off[L - 1]
     if profile is not None:
         if profile.shape[0] != N_PHASES:
@@ -926,17 +976,15 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
             batch_loss = loss_and_delta(lay.loss, &acts[0] + act_off[L - 1],
                                         &params[0] + bias_off[L - 1], y, swp,
                                         top, nb, K) / sw_sum
-            if alpha != 0:
-                batch_loss += (0.5 * alpha) * _sq_norm(&lay, &params[0]) / sw_sum
+            if step.alpha != 0:
+                batch_loss += (0.5 * step.alpha) * _sq_norm(&lay, &params[0]) / sw_sum
             _tick(prof, P_LOSS)
-            if not isfinite(batch_loss):
-                # scikit-learn trains on: its rule is the final weights, not the loss
-                finite = False
+            # a non-finite batch loss trains on, as scikit-learn's does
             acc += batch_loss * nb
             if step.rule == ADAM:
                 t += 1
-                step.lr_t = (learning_rate * sqrt(1 - pow(beta2, <double>t))
-                             / (1 - pow(beta1, <double>t)))
+                step.lr_t = (step.lr * sqrt(1 - pow(step.beta2, <double>t))
+                             / (1 - pow(step.beta1, <double>t)))
             _backward(&lay, &step, &params[0], &grads[0],
                       &state1[0] if state1.shape[0] else NULL,
                       &state2[0] if state2.shape[0] else NULL,
@@ -953,7 +1001,7 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     ws.steps = steps
     if not x_finite:
         raise ValueError("X contains NaN or infinity")
-    return acc, t, finite
+    return acc, t
 
 
 def loss_and_gradient(Network net, Workspace ws, X, const floating[:, ::1] Y,

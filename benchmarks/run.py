@@ -277,8 +277,10 @@ def extra_predict(args, dtype, nthreads, impls):
                  threads=nthreads, impl=name, n=n, times=ts, foreign_load=load.value,
                  share=_measure.paired_ratio(g, ts), samples_per_s=n / s["median"], **s)
         if name == "cymlp predict_proba":
-            r["target"] = 0.90
-            r["status"] = "PASS" if r["share"] >= 0.90 else "MISS"
+            # issue #13: >= 95 % at 1 BLAS thread; at more, no worse than the
+            # 92-95 % of before the NaN/inf check rode on the first product
+            r["target"] = 0.95 if nthreads == 1 else 0.92
+            r["status"] = "PASS" if r["share"] >= r["target"] else "MISS"
         elif cy_ts and name != "gemm-only forward":
             r["speedup"] = _measure.paired_ratio(ts, cy_ts)
         rows.append(r)

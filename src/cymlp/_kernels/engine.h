@@ -1,7 +1,8 @@
 /* The training engine's own kernels (_train.pyx): the finiteness check and
-   checked copy that read every value of X, and the bias gradients' column
-   sums, in the SIMD variants of simd.h; a prefetch hint and a monotonic
-   clock for the optional phase profile. */
+   checked copy that read every value of X, prediction's bias + ReLU with its
+   finiteness flag, and the bias gradients' column sums, in the SIMD variants
+   of simd.h; a prefetch hint and a monotonic clock for the optional phase
+   profile. */
 #ifndef CYMLP_ENGINE_H
 #define CYMLP_ENGINE_H
 
@@ -60,6 +61,10 @@ CYMLP_VARIANTS(int, cymlp_finite_f32, (const float* s, ptrdiff_t n), (s, n))
 CYMLP_VARIANTS(int, cymlp_finite_f64, (const double* s, ptrdiff_t n), (s, n))
 CYMLP_VARIANTS(int, cymlp_copy_finite_f32, (float* d, const float* s, ptrdiff_t n), (d, s, n))
 CYMLP_VARIANTS(int, cymlp_copy_finite_f64, (double* d, const double* s, ptrdiff_t n), (d, s, n))
+CYMLP_VARIANTS(int, cymlp_bias_relu_finite_f32,
+               (float* z, const float* b, ptrdiff_t rows, ptrdiff_t cols), (z, b, rows, cols))
+CYMLP_VARIANTS(int, cymlp_bias_relu_finite_f64,
+               (double* z, const double* b, ptrdiff_t rows, ptrdiff_t cols), (z, b, rows, cols))
 CYMLP_VARIANTS_VOID(cymlp_colsums_f32, (const float* d, ptrdiff_t rows, ptrdiff_t cols, float* out),
                     (d, rows, cols, out))
 CYMLP_VARIANTS_VOID(cymlp_colsums_f64,
@@ -73,6 +78,8 @@ static inline CYMLP_UNUSED void cymlp_engine_select(int variant) {
     CYMLP_SELECT(cymlp_finite_f64, variant);
     CYMLP_SELECT(cymlp_copy_finite_f32, variant);
     CYMLP_SELECT(cymlp_copy_finite_f64, variant);
+    CYMLP_SELECT(cymlp_bias_relu_finite_f32, variant);
+    CYMLP_SELECT(cymlp_bias_relu_finite_f64, variant);
     CYMLP_SELECT(cymlp_colsums_f32, variant);
     CYMLP_SELECT(cymlp_colsums_f64, variant);
 }

@@ -49,6 +49,25 @@ _PREDICTION_METHODS = ("predict", "predict_proba", "_predict", "_forward_pass_fa
                        "_forward_plain", "_decode")
 
 
+_NON_FINITE = ("Solver produced non-finite parameter weights. The input data may"
+               " contain large values and need to be preprocessed.")
+_NON_FINITE_STOCHASTIC = (" The learning rate may be too large (try a smaller "
+                          "learning_rate_init).")
+# what partial_fit's lean path may rebind (besides what it restores in place)
+_PLAIN_CHANGES = ("n_outputs_", "_random_state", "n_iter_", "loss_", "t_", "best_loss_",
+                  "_no_improvement_count")
+# what training runs: a subclass overriding any is not given the lean path
+_TRAINING_METHODS = ("partial_fit", "_fit", "_partial_fit_plain", "_validate_input",
+                     "_validated_as_is", "_known_labels", "_binarize", "_snapshot",
+                     "_restore", "_initialize", "_init_params", "_score")
+
+
+def _static(cls, name):
+    """The class attribute ``name`` as stored (a descriptor such as
+    available_if's builds a new function on each access)."""
+    return next((c.__dict__[name] for c in cls.__mro__ if name in c.__dict__), None)
+
+
 def _cheap_fit_context():
     """The thread-local configuration dict of scikit-learn 1.9's ``_config``
     module when ``partial_fit_context`` can reproduce its ``_fit_context``
@@ -119,11 +138,14 @@ def _all_finite(a, exact=True):
     ``a``); not ``exact``: scikit-learn's own O(1) test, a finite np.sum, and
     False when that fails too ("not known": the caller checks otherwise)."""
     flat = a.reshape(-1)
-    if math.isfinite(flat @ flat):
+    with np.errstate(over="ignore", invalid="ignore"):  # no warning of its own
+        squares = flat @ flat
+    if math.isfinite(squares):
         return True
     if exact:
         return bool(np.isfinite(flat).all())
-    return bool(np.isfinite(np.sum(flat)))
+    with np.errstate(over="ignore", invalid="ignore"):  # as scikit-learn's
+        return bool(np.isfinite(np.sum(flat)))
 
 
 class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
@@ -305,22 +327,136 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
                           user_sample_weight=user_sample_weight)
 
             if not _all_finite(params):  # trained in place: the same buffer
-                hint = (
-                    " The learning rate may be too large (try a smaller "
-                    "learning_rate_init)."
-                    if self.solver in STOCHASTIC_SOLVERS
-                    else ""
-                )
-                raise ValueError(
-                    "Solver produced non-finite parameter weights. The input data may"
-                    " contain large values and need to be preprocessed." + hint
-                )
+                hint = _NON_FINITE_STOCHASTIC if self.solver in STOCHASTIC_SOLVERS else ""
+                raise ValueError(_NON_FINITE + hint)
             if watch is not None:
                 watch.end()
         except BaseException:
             self._restore(snapshot)
             raise
         return self
+
+    def _partial_fit_plain(self, X, y, classes=None):
+        """partial_fit's lean path: True once it has trained on ``(X, y)``
+        exactly as ``_fit(X, y, None, incremental=True)`` would (the same
+        weights, records, optimizer and RandomState; the same error, and
+        nothing changed, if it fails); None, having changed nothing, when the
+        call is not the plain one, and the caller then runs ``_fit``.
+
+        Plain: a cymlp class that trains as its own (no overridden training
+        method), no callback, no sample_weight or class_weight, no early
+        stopping, no verbose output, an integer or None random_state, a
+        classifier without warm_start; the state the previous partial_fit
+        left (the scratch's views, the optimizer and records of the
+        stochastic solvers), the same layer sizes and dtype; an X and y that
+        ``_validated_as_is`` passes, labels that ``_known_labels`` finds
+        (``classes=`` as one already checked), a batch that needs no
+        clipping warning. Everything ``_fit`` checks is checked in its order
+        or falls back to it, so that every error and warning stays
+        ``_fit``'s. What this path may change is saved first (the few
+        attributes, the lengths of the records, the buffer copies of the
+        weights and optimizer moments, the optimizer's attributes) and put
+        back if anything raises.
+        """
+        d = self.__dict__
+        scratch = _scratch.peek(self)
+        plain = type(self)._trains_plainly()  # (plain, a classifier)
+        if (scratch is None or not plain[0] or self.verbose
+                or self.early_stopping or getattr(self, "_skl_callbacks", None)
+                or hasattr(self, "_parent_callback_ctx") or "_callback_fit_ctx" in d
+                or getattr(self, "class_weight", None) is not None):
+            return None
+        seed = self.random_state
+        if seed is not None and not isinstance(seed, Integral):
+            return None
+        opt = d.get("_optimizer")
+        curve = d.get("loss_curve_")
+        if (type(opt) is not _Optimizer or type(curve) is not list
+                or d.get("best_loss_") is None or "t_" not in d):
+            return None
+        known = scratch.views(self)
+        if known is None:
+            return None
+        params, layout = known
+        hidden = self.hidden_layer_sizes
+        if not hasattr(hidden, "__iter__"):
+            hidden = [hidden]
+        hidden = list(hidden)
+        if not all(type(h) is int and h > 0 for h in hidden):
+            return None
+        classifier = plain[1]  # is_classifier (its tags cost 30 us per call)
+        if classifier and (self.warm_start or (
+                classes is not None
+                and not scratch.classes_checked(classes, d.get("classes_")))):
+            return None
+        checked = self._validated_as_is(X, y, y_2d=not classifier)
+        if checked is None:
+            return None
+        X, y = checked
+        if classifier:
+            Y = self._known_labels(y)
+            if Y is None:
+                return None
+        else:
+            if self.loss == "poisson" and np.any(y < 0):
+                return None
+            Y = y.reshape((-1, 1)) if y.ndim == 1 else y
+        n_samples, n_features = X.shape
+        check_blas_dims(n_samples, n_features)  # raises as _fit would, here
+        if (layout.units != [n_features] + hidden + [Y.shape[1]]
+                or params.dtype is not X.dtype):
+            return None
+        batch_size = self.batch_size
+        if batch_size == "auto":
+            batch_size = min(200, n_samples)
+        elif batch_size > n_samples:
+            return None  # _fit's clipping warning
+        else:
+            batch_size = int(min(max(batch_size, 1), n_samples))
+
+        # what this call may change, put back on failure
+        saved = {k: d[k] for k in _PLAIN_CHANGES if k in d}
+        keys = set(d)
+        opt_state = dict(opt.__dict__)
+        in_place = [(params, scratch.backup("_params", params)),
+                    (opt.state1, scratch.backup("state1", opt.state1)),
+                    (opt.state2, scratch.backup("state2", opt.state2))]
+        n_curve = len(curve)
+        try:
+            d["n_outputs_"] = Y.shape[1]
+            if seed is None:
+                self._random_state = check_random_state(seed)
+            else:
+                self._random_state = scratch.seeded(seed, d.get("_random_state"))
+            fit_stochastic(self, X, np.ascontiguousarray(Y, dtype=params.dtype), None,
+                           layout, True, params=params, batch_size=batch_size)
+            if not _all_finite(params):
+                raise ValueError(_NON_FINITE + _NON_FINITE_STOCHASTIC)
+        except BaseException:
+            for k in [k for k in d if k not in keys]:
+                del d[k]
+            d.update(saved)
+            opt.__dict__.clear()
+            opt.__dict__.update(opt_state)
+            del curve[n_curve:]
+            for array, copy in in_place:
+                array[...] = copy
+            raise
+        return True
+
+    @classmethod
+    def _trains_plainly(cls):
+        """``(plain, classifier)``: whether the class trains as cymlp's own
+        classes (no overridden training method: a subclass's own code is
+        always run), and whether that class is the classifier. Cached."""
+        plain = cls.__dict__.get("_cymlp_trains_plain")
+        if plain is None:
+            own = next(c for c in cls.__mro__ if c.__module__ == "cymlp")
+            plain = (all(_static(cls, m) is _static(own, m) for m in _TRAINING_METHODS)
+                     and _static(cls, "__sklearn_tags__") is _static(own, "__sklearn_tags__"),
+                     _static(own, "_known_labels") is not None)
+            cls._cymlp_trains_plain = plain
+        return plain
 
     def _validated_as_is(self, X, y, y_2d):
         """``(X, y)`` as NumPy arrays if scikit-learn's ``validate_data(self,

@@ -483,6 +483,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         """
 
         _class_weight.check_partial_fit(self)
+        if sample_weight is None and self._partial_fit_plain(X, y, classes):
+            return self  # the plain call, as _fit below would train it
 
         def first_call_labels():
             # scikit-learn's check of classes= (unique_labels: more than a
@@ -737,6 +739,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
+        if sample_weight is None and self._partial_fit_plain(X, y):
+            return self  # the plain call, as _fit below would train it
         return self._fit(X, y, sample_weight, incremental=True)
 
 

@@ -144,6 +144,8 @@ BAD = {
     "nan in X": lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 7, np.nan, X), y),
     "inf in X": lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 3, np.inf, X), y),
     "a new label": lambda X, y: (X, np.where(np.arange(len(y)) == 5, 9, y)),
+    "a negative label": lambda X, y: (X, np.where(np.arange(len(y)) == 5, -1, y)),
+    "labels of another dtype": lambda X, y: (X, y.astype(np.float64)),
     "another width": lambda X, y: (X[:, :5].copy(), y),
     "one row": lambda X, y: (X[:1].copy(), y[:1]),
     "huge values": lambda X, y: (X * 1e300, y),
@@ -151,16 +153,21 @@ BAD = {
 }
 
 
+@pytest.mark.parametrize("offset", [0, 1])
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_fallbacks_and_failures_match_the_general_path(case, general):
+def test_fallbacks_and_failures_match_the_general_path(case, offset, general):
+    # offset 0: labels 0, 1, 2 (classes_ a range: y's values are its columns);
+    # offset 1: labels 1, 2, 3 (searched for)
+    y = y0 + offset
+
     def run(est):
-        Xb, yb = BAD[case](X0[50:100], y0[50:100])
-        return _outcome(lambda: est.partial_fit(Xb, yb, classes=np.unique(y0)))
+        Xb, yb = BAD[case](X0[50:100], y[50:100])
+        return _outcome(lambda: est.partial_fit(Xb, yb, classes=np.unique(y)))
 
     def fitted():
         est = cymlp.MLPClassifier(hidden_layer_sizes=(7,), random_state=0,
                                   learning_rate_init=0.01)
-        est.partial_fit(X0[:50], y0[:50], classes=np.unique(y0))
+        est.partial_fit(X0[:50], y[:50], classes=np.unique(y))
         return est
 
     lean = fitted()

@@ -488,7 +488,8 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
                 or self.__dict__.get("n_features_in_") != n_features
                 or "feature_names_in_" in self.__dict__):
             return None
-        config = get_config()
+        # read in place where partial_fit_context can (get_config copies it)
+        config = get_config() if _THREADLOCAL_CONFIG is None else _THREADLOCAL_CONFIG()
         if config["array_api_dispatch"]:
             return None
         # an O(1)-memory test (np.isfinite(X) would allocate a mask as large as

@@ -390,9 +390,15 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             with np.errstate(invalid="ignore"):
                 if np.any(classes != classes.astype(np.int64).astype(classes.dtype)):
                     return None
-        col = np.searchsorted(classes, y)
-        if not (classes.take(col, mode="clip") == y).all():
-            return None
+        if (y.dtype.kind in "iu" and classes[0] == 0 and classes[-1] == classes.size - 1
+                and y.size and 0 <= y.min() and y.max() < classes.size):
+            # classes_ is sorted and unique: from 0 to size - 1 it is arange(size),
+            # every y in that range is a label, and its own column
+            col = y
+        else:
+            col = np.searchsorted(classes, y)
+            if not (classes.take(col, mode="clip") == y).all():
+                return None
         # the rows of the identity: LabelBinarizer's one-hot (binary: the
         # positive class's column only), as _binarize builds it
         eye = _scratch.identity(classes.size)

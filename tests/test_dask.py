@@ -2,8 +2,8 @@
 LocalCluster (2 worker processes, 1 thread each, loopback only) that the
 module starts and closes itself: dask-ml's Incremental over a dask array and
 over a dask DataFrame read from parquet, Incremental's block order, classes=
-on every call, per-block sample weights, the learning-rate schedules across
-blocks, GridSearchCV with joblib's dask backend and ParallelPostFit.
+on every call, per-block sample weights, class_weight across blocks, the
+learning-rate schedules across blocks, GridSearchCV with joblib's dask backend and ParallelPostFit.
 
 The code inside each test is the recipe's code in the guide; keep them alike.
 Every result is compared with the same sequence of partial_fit calls made by
@@ -264,6 +264,36 @@ def test_per_block_sample_weight(client, data):
         ours.partial_fit(xb, yb, sample_weight=wb, classes=[0, 1, 2])
     assert_same_model(fitted, ours)
     assert_close_to_sklearn(fitted, fit(SkMLPClassifier(**PARAMS)))
+    unweighted = by_hand(MLPClassifier(**PARAMS), numpy_blocks(X_np, y_np), classes=[0, 1, 2])
+    assert np.abs(fitted.coefs_[0] - unweighted.coefs_[0]).max() > 1e-3
+
+
+def test_class_weight_dict_across_blocks(client, data):
+    """class_weight (a dict; cymlp's, scikit-learn 1.9's MLPs have none) under
+    Incremental weighs every block's rows by their label's weight: the model
+    of scikit-learn's MLP given those weights as sample_weight, block by
+    block, and of cymlp's own partial_fit given them so."""
+    X_np, y_np = data
+    X = da.from_array(X_np, chunks=(BLOCK, N_FEATURES))
+    y = da.from_array(y_np, chunks=BLOCK)
+    weights = {0: 1.0, 1: 3.0, 2: 0.5}
+
+    # recipe: class weights across blocks
+    model = MLPClassifier(class_weight={0: 1.0, 1: 3.0, 2: 0.5}, **PARAMS)
+    inc = Incremental(model, shuffle_blocks=False)
+    fitted = inc.fit(X, y, classes=[0, 1, 2]).estimator_
+    # end of recipe
+
+    def as_sample_weight(model):
+        for xb, yb in numpy_blocks(X_np, y_np):
+            w = np.array([weights[label] for label in yb])
+            model.partial_fit(xb, yb, sample_weight=w, classes=[0, 1, 2])
+        return model
+
+    assert_close_to_sklearn(fitted, as_sample_weight(SkMLPClassifier(**PARAMS)))
+    assert_same_model(fitted, as_sample_weight(MLPClassifier(**PARAMS)))
+    assert_same_model(fitted, by_hand(MLPClassifier(class_weight=weights, **PARAMS),
+                                      numpy_blocks(X_np, y_np), classes=[0, 1, 2]))
     unweighted = by_hand(MLPClassifier(**PARAMS), numpy_blocks(X_np, y_np), classes=[0, 1, 2])
     assert np.abs(fitted.coefs_[0] - unweighted.coefs_[0]).max() > 1e-3
 

@@ -10,7 +10,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn import get_config
-from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d
@@ -23,8 +23,8 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from cymlp import _callbacks, _class_weight, _scratch, _state
-from cymlp._base import BaseMultilayerPerceptron
+from cymlp import _class_weight, _scratch, _state
+from cymlp._base import BaseMultilayerPerceptron, partial_fit_context
 
 _PARAMETER_CONSTRAINTS = {
     "hidden_layer_sizes": [
@@ -390,12 +390,18 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             with np.errstate(invalid="ignore"):
                 if np.any(classes != classes.astype(np.int64).astype(classes.dtype)):
                     return None
-        col = np.searchsorted(classes, y)
-        if not (classes.take(col, mode="clip") == y).all():
-            return None
+        if (y.dtype.kind in "iu" and classes[0] == 0 and classes[-1] == classes.size - 1
+                and y.size and 0 <= y.min() and y.max() < classes.size):
+            # classes_ is sorted and unique: from 0 to size - 1 it is arange(size),
+            # every y in that range is a label, and its own column
+            col = y
+        else:
+            col = np.searchsorted(classes, y)
+            if not (classes.take(col, mode="clip") == y).all():
+                return None
         # the rows of the identity: LabelBinarizer's one-hot (binary: the
         # positive class's column only), as _binarize builds it
-        eye = np.eye(classes.size, dtype=bool)
+        eye = _scratch.identity(classes.size)
         return (eye[:, 1:] if classes.size == 2 else eye).take(col, axis=0)
 
     def _binarize(self, y):
@@ -460,8 +466,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
 
     @available_if(lambda est: est._check_solver())
-    @_fit_context(prefer_skip_nested_validation=True)
-    @_callbacks.managed
+    @partial_fit_context
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single iteration over the given data.
 
@@ -484,6 +489,8 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         """
 
         _class_weight.check_partial_fit(self)
+        if sample_weight is None and self._partial_fit_plain(X, y, classes):
+            return self  # the plain call, as _fit below would train it
 
         def first_call_labels():
             # scikit-learn's check of classes= (unique_labels: more than a
@@ -720,8 +727,7 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         return X, y
 
     @available_if(lambda est: est._check_solver())
-    @_fit_context(prefer_skip_nested_validation=True)
-    @_callbacks.managed
+    @partial_fit_context
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single iteration over the given data.
 
@@ -739,6 +745,8 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
+        if sample_weight is None and self._partial_fit_plain(X, y):
+            return self  # the plain call, as _fit below would train it
         return self._fit(X, y, sample_weight, incremental=True)
 
 

@@ -126,9 +126,10 @@ class Scratch:
         while size and dtype stay: no allocation, no page faults per call).
         The copy is valid until the next ``backup`` of the same role."""
         buf = self._backups.get(role)
-        if buf is None or buf.shape != array.shape or buf.dtype != array.dtype:
+        if (buf is None or buf.shape != array.shape
+                or (buf.dtype is not array.dtype and buf.dtype != array.dtype)):
             buf = self._backups[role] = np.empty_like(array, order="C")
-        np.copyto(buf, array)
+        buf[...] = array
         return buf
 
     # ------------------------------------------------------------------
@@ -181,10 +182,29 @@ def _plain_labels(a):
 
 
 def same_values(a, b):
-    """a is an ndarray of b's dtype and shape, with equal values."""
-    return (
-        type(a) is np.ndarray
-        and a.dtype == b.dtype
-        and a.shape == b.shape
-        and bool((a == b).all())
-    )
+    """a is an ndarray of b's dtype and shape, with equal values (for a small
+    array, the same bytes: equal values, and the same NaNs and zero signs,
+    which a check depending on the values alone passes as well; 0.3 us where
+    ``(a == b).all()`` costs 2.5)."""
+    if type(a) is not np.ndarray or a.shape != b.shape or (
+            a.dtype is not b.dtype and a.dtype != b.dtype):
+        return False
+    if a.size <= 4096 and a.dtype.kind in "biufUS":
+        return a.tobytes() == b.tobytes()
+    return bool((a == b).all())
+
+
+def identity(n):
+    """A read-only ``np.eye(n, dtype=bool)``, built once per n (kept for the
+    sizes of recent calls)."""
+    eye = _EYES.get(n)
+    if eye is None:
+        if len(_EYES) > 16:
+            _EYES.clear()
+        eye = np.eye(n, dtype=bool)
+        eye.flags.writeable = False
+        _EYES[n] = eye
+    return eye
+
+
+_EYES = {}

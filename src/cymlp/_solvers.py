@@ -141,14 +141,16 @@ def fit_lbfgs(est, X, Y, sample_weight, layout, incremental=False, watch=None,
 
 
 def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
-                   user_sample_weight=None):
+                   user_sample_weight=None, params=None, batch_size=None):
     """Train by minibatch sgd / adam: up to ``max_iter`` epochs (one if
     ``incremental``), stopping as scikit-learn does, or when a callback of
     ``watch`` (``cymlp._callbacks``) asks to. ``sample_weight`` weighs the
     training loss; ``user_sample_weight`` (the user's, without class weights)
-    the validation score and the callbacks' metadata."""
-    known = _scratch.get(est).views(est) if incremental else None
-    params = known[0] if known is not None else _state.flat_params(est)
+    the validation score and the callbacks' metadata. ``params``: what
+    ``_state.flat_params(est)`` returns, if the caller has it; ``batch_size``:
+    the clipped batch size, if the caller computed it."""
+    if params is None:
+        params = _state.flat_params(est)
     if not incremental or not hasattr(est, "_optimizer"):
         est._optimizer = _Optimizer(
             est.solver,
@@ -193,7 +195,9 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
 
     n_samples = X_train.shape[0]
     sample_idx = np.arange(n_samples, dtype=np.intp)
-    if est.batch_size == "auto":
+    if batch_size is not None:
+        pass  # the caller's, computed as below (and no warning to give)
+    elif est.batch_size == "auto":
         batch_size = min(200, n_samples)
     else:
         if est.batch_size > n_samples:
@@ -226,9 +230,10 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
             if est.shuffle:
                 # sklearn.utils.shuffle(sample_idx, random_state=rs), without
                 # its per-call validation: the same RandomState.shuffle draw
-                perm = np.arange(n_samples)
+                perm = np.arange(n_samples, dtype=np.intp)
                 est._random_state.shuffle(perm)
-                sample_idx = sample_idx[perm]
+                # the first epoch's sample_idx is arange: sample_idx[perm] is perm
+                sample_idx = perm if it == 0 else sample_idx[perm]
                 order = sample_idx
             if watch is not None:
                 watch.epoch_begin()

@@ -183,17 +183,23 @@ def test_fallbacks_and_failures_match_the_general_path(case, offset, general):
         assert after_lean == before  # a failed call changes nothing
 
 
-def test_finiteness_tests_give_no_warning_of_their_own():
+def test_finiteness_test_is_exact_and_gives_no_warning_of_its_own():
     for dtype in (np.float32, np.float64):
-        for big in (np.finfo(dtype).max / 4, np.inf, np.nan):
-            a = np.full((50, 40), big, dtype=dtype)
+        for big in (np.finfo(dtype).max, np.inf, -np.inf, np.nan):
+            a = np.full((50, 40), big, dtype=dtype)   # squares and sums overflow
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 assert _base._all_finite(a) is bool(np.isfinite(big))
-                assert _base._all_finite(a, exact=False) is bool(np.isfinite(big)) or (
-                    np.isfinite(big))  # an overflowing finite sum: "not known"
-        a = np.ones(10, dtype=dtype)
-        assert _base._all_finite(a) and _base._all_finite(a, exact=False)
+        for n in (1, 7, 8, 9, 31, 33, 2001):          # SIMD bodies and tails
+            for where in sorted({0, n // 2, n - 1}):
+                for bad in (np.nan, np.inf, -np.inf):
+                    a = np.ones(n, dtype=dtype)
+                    a[where] = bad
+                    assert _base._all_finite(a) is False, (dtype, n, where, bad)
+                    a.flags.writeable = False         # e.g. a memory map
+                    assert _base._all_finite(a) is False
+            assert _base._all_finite(np.ones(n, dtype=dtype)) is True
+        assert _base._all_finite(np.ones((0, 3), dtype=dtype)) is True
 
 
 def test_non_finite_weights_restore_everything(monkeypatch):

@@ -137,6 +137,17 @@ cdef inline bint _all_finite(const floating* s, Py_ssize_t n) noexcept nogil:
         return cymlp_finite_f64(s, n)
 
 
+def all_finite(const floating[::1] a):
+    """Whether every value of ``a`` is finite: the engine's SIMD check, in one
+    read without the GIL, no mask and no floating-point warning (for the
+    facade's checks of X and of the trained parameters)."""
+    cdef bint ok = True
+    if a.shape[0]:
+        with nogil:
+            ok = _all_finite(&a[0], a.shape[0])
+    return ok
+
+
 cdef inline bint _copy_row(floating* d, const floating* s, Py_ssize_t n,
                            const floating* ahead, bint check) noexcept nogil:
     """Copy one row of X into the minibatch (checking it for non-finite values

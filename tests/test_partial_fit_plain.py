@@ -14,7 +14,7 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 
 import cymlp
-from cymlp import _base, _scratch
+from cymlp import _base, _scratch, _train
 
 
 def _state(est):
@@ -299,3 +299,34 @@ def test_nested_validation_skipped_inside_and_config_restored(fail, monkeypatch)
     assert sklearn.get_config() == outer
     assert seen and seen[0]["skip_parameter_validation"] is True
     assert seen[0]["working_memory"] == 77
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("row", [0, 24, 49])
+def test_x_checked_by_the_engine_gather_gives_scikit_learns_error(bad, row, monkeypatch):
+    """With shuffling and an integer seed, X's NaN / infinity test is the
+    engine's, as it gathers the rows: the error is still validate_data's, the
+    model unchanged; with random_state=None X is tested before training (the
+    global RandomState is not drawn from)."""
+    seen = []
+    real = _train.train_epoch
+    monkeypatch.setattr(_train, "train_epoch",
+                        lambda *a, **k: seen.append(a[12] if len(a) > 12 else None)
+                        or real(*a, **k))
+    for seed in (0, None):
+        est = cymlp.MLPClassifier(hidden_layer_sizes=(7,), random_state=seed)
+        est.partial_fit(X0[:50], y0[:50], classes=np.unique(y0))
+        before = _state(est)
+        Xb = X0[50:100].copy()
+        Xb[row, 3] = bad
+        seen.clear()
+        rng_before = np.random.get_state()[1].copy()
+        with pytest.raises(ValueError) as err:
+            est.partial_fit(Xb, y0[50:100])
+        with pytest.raises(ValueError) as ref:
+            SkMLPClassifier(hidden_layer_sizes=(7,)).partial_fit(
+                Xb, y0[50:100], classes=np.unique(y0))
+        assert str(err.value) == str(ref.value)
+        assert _state(est) == before
+        np.testing.assert_array_equal(np.random.get_state()[1], rng_before)
+        assert seen == ([True] if seed is not None else []), seen

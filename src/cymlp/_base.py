@@ -376,7 +376,14 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
                 classes is not None
                 and not scratch.classes_checked(classes, d.get("classes_")))):
             return None
-        checked = self._validated_as_is(X, y, y_2d=not classifier)
+        # X's NaN / infinity test rides on the engine's gather of the shuffled
+        # rows (it reads each row once anyway): a failure there puts
+        # everything back and hands the call to _fit, which raises
+        # scikit-learn's error. Not with random_state=None: the global
+        # RandomState's draws could not be put back.
+        config = get_config() if _THREADLOCAL_CONFIG is None else _THREADLOCAL_CONFIG()
+        defer_x = self.shuffle and seed is not None and not config["assume_finite"]
+        checked = self._validated_as_is(X, y, y_2d=not classifier, check_x=not defer_x)
         if checked is None:
             return None
         X, y = checked
@@ -416,10 +423,11 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             else:
                 self._random_state = scratch.seeded(seed, d.get("_random_state"))
             fit_stochastic(self, X, np.ascontiguousarray(Y, dtype=params.dtype), None,
-                           layout, True, params=params, batch_size=batch_size)
+                           layout, True, params=params, batch_size=batch_size,
+                           check_x=defer_x)
             if not _all_finite(params):
                 raise ValueError(_NON_FINITE + _NON_FINITE_STOCHASTIC)
-        except BaseException:
+        except BaseException as exc:
             for k in [k for k in d if k not in keys]:
                 del d[k]
             d.update(saved)
@@ -428,6 +436,8 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             del curve[n_curve:]
             for array, copy in in_place:
                 array[...] = copy
+            if defer_x and type(exc) is ValueError and str(exc) == _train.X_NOT_FINITE:
+                return None  # _fit raises scikit-learn's error for X
             raise
         return True
 
@@ -445,7 +455,7 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             cls._cymlp_trains_plain = plain
         return plain
 
-    def _validated_as_is(self, X, y, y_2d):
+    def _validated_as_is(self, X, y, y_2d, check_x=True):
         """``(X, y)`` as NumPy arrays if scikit-learn's ``validate_data(self,
         X, y, reset=False, accept_sparse=["csr", "csc"], multi_output=True,
         dtype=(np.float64, np.float32), order="C")`` (``y_numeric`` too)
@@ -483,7 +493,8 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         # X): see _all_finite; an X it cannot vouch for goes to validate_data,
         # which then checks value by value
         if not config["assume_finite"] and not (
-                _all_finite(X) and (y.dtype.kind != "f" or np.isfinite(np.sum(y)))):
+                (not check_x or _all_finite(X))
+                and (y.dtype.kind != "f" or np.isfinite(np.sum(y)))):
             return None
         # np.asarray as check_array's: a memmap's chunk becomes an ndarray view
         return np.asarray(X), np.asarray(y)

@@ -141,14 +141,17 @@ def fit_lbfgs(est, X, Y, sample_weight, layout, incremental=False, watch=None,
 
 
 def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
-                   user_sample_weight=None, params=None, batch_size=None):
+                   user_sample_weight=None, params=None, batch_size=None, check_x=False):
     """Train by minibatch sgd / adam: up to ``max_iter`` epochs (one if
     ``incremental``), stopping as scikit-learn does, or when a callback of
     ``watch`` (``cymlp._callbacks``) asks to. ``sample_weight`` weighs the
     training loss; ``user_sample_weight`` (the user's, without class weights)
     the validation score and the callbacks' metadata. ``params``: what
     ``_state.flat_params(est)`` returns, if the caller has it; ``batch_size``:
-    the clipped batch size, if the caller computed it."""
+    the clipped batch size, if the caller computed it; ``check_x``: the
+    engine checks each shuffled row of a dense X for NaN and infinity as it
+    gathers it (ValueError ``_train.X_NOT_FINITE``, after partial updates:
+    the caller restores)."""
     if params is None:
         params = _state.flat_params(est)
     if not incremental or not hasattr(est, "_optimizer"):
@@ -240,7 +243,7 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
             t_before, in_epoch, ws.steps = opt.t, True, 0
             accumulated_loss, opt.t = _train.train_epoch(
                 net, ws, X_train, Y_train, sw_train, order, params, grads,
-                opt.state1, opt.state2, opt.step_rule(est.alpha), opt.t)
+                opt.state1, opt.state2, opt.step_rule(est.alpha), opt.t, check_x)
             in_epoch = False
             if opt.solver == "adam":
                 opt.learning_rate = float(

@@ -64,6 +64,9 @@ cdef enum:
     ADAM = 3
 
 _INT32_MAX = 2 ** 31 - 1
+# the engine's message when a checked X holds NaN or infinity (the facade then
+# raises scikit-learn's own error)
+X_NOT_FINITE = "X contains NaN or infinity"
 
 from cymlp._simd cimport choose_variant, cymlp_simd_name, simd_names, CYMLP_COMPILER
 
@@ -613,7 +616,7 @@ cdef class Predictor:
         if status == _INTERRUPTED:
             _raise_pending()   # a signal handler's exception (KeyboardInterrupt)
         if status == _NOT_FINITE:
-            raise ValueError("X contains NaN or infinity")
+            raise ValueError(X_NOT_FINITE)
         return out
 
 
@@ -1060,7 +1063,7 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
                         PyErr_CheckSignals()  # a handler's exception propagates
     ws.steps = steps
     if not x_finite:
-        raise ValueError("X contains NaN or infinity")
+        raise ValueError(X_NOT_FINITE)
     return acc, t
 
 
@@ -1182,7 +1185,7 @@ def predict(Network net, X, const floating[::1] params, floating[:, ::1] out,
     if status == _INTERRUPTED:
         _raise_pending()   # a signal handler's exception (KeyboardInterrupt)
     if status == _NOT_FINITE:
-        raise ValueError("X contains NaN or infinity")
+        raise ValueError(X_NOT_FINITE)
 
 
 def build_info():

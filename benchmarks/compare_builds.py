@@ -118,6 +118,9 @@ def main(argv=None):
     ap.add_argument("new", help="interpreter of the new build")
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--threads", default="2,1")
+    ap.add_argument("--workloads", default="W1,W2,W3,W4",
+                    help="the main table's workloads to run (default all four)")
+    ap.add_argument("--dtypes", default="float32,float64")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)
@@ -126,10 +129,11 @@ def main(argv=None):
     for name, w in workers.items():
         print("%s: cymlp %s from %s" % (name, w.info["version"], w.info["cymlp"]),
               file=sys.stderr)
-    cases = workers["new"].ask(list=True)
+    cases = [c for c in workers["new"].ask(list=True)
+             if c[2] in args.workloads.split(",") and c[0] in args.dtypes.split(",")]
     rows, raw = [], []
     t_start = time.perf_counter()
-    with _measure.ForeignLoad() as load:
+    with _measure.ForeignLoad(pids=[w.p.pid for w in workers.values()]) as load:
         for nthreads in threads:
             for dtype, i, workload, label in cases:
                 times = {"old": [], "new": []}

@@ -426,7 +426,7 @@ def test_a_plain_stream_call_skips_only_checks_known_to_pass(monkeypatch):
             return fn(*args, **kwargs)
         return spy
 
-    for mod, name in [(cymlp._estimators, "validate_data"),
+    for mod, name in [(cymlp._base, "validate_data"),
                       (cymlp._estimators, "unique_labels"),
                       (cymlp._estimators, "_check_partial_fit_first_call"),
                       (cymlp._base, "check_random_state")]:

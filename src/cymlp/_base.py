@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator, _fit_context, is_classifier
-from sklearn.utils import assert_all_finite, check_random_state
+from sklearn.utils import assert_all_finite, check_random_state, column_or_1d
 from sklearn.utils.validation import validate_data
 
 from cymlp import _callbacks, _class_weight, _persist, _scratch, _state, _train
@@ -57,7 +57,7 @@ _PLAIN_CHANGES = ("n_outputs_", "_random_state", "n_iter_", "loss_", "t_", "best
                   "_no_improvement_count")
 # what training runs: a subclass overriding any is not given the lean path
 _TRAINING_METHODS = ("partial_fit", "_fit", "_partial_fit_plain", "_validate_input",
-                     "_validated_as_is", "_known_labels", "_binarize", "_snapshot",
+                     "_validated_xy", "_validated_as_is", "_known_labels", "_binarize", "_snapshot",
                      "_restore", "_initialize", "_init_params", "_score")
 
 
@@ -454,6 +454,21 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
                      _static(own, "_known_labels") is not None)
             cls._cymlp_trains_plain = plain
         return plain
+
+    def _validated_xy(self, X, y, incremental, reset, y_2d, y_numeric=False):
+        """``(X, y)`` as scikit-learn's MLPs validate them (``validate_data``,
+        then a one-column y made 1-D with its warning); for partial_fit,
+        without the call when ``_validated_as_is`` vouches for them."""
+        checked = self._validated_as_is(X, y, y_2d=y_2d) if incremental else None
+        if checked is not None:
+            X, y = checked
+        else:
+            X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                                 y_numeric=y_numeric, dtype=(np.float64, np.float32),
+                                 order="C", reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return X, y
 
     def _validated_as_is(self, X, y, y_2d, check_x=True):
         """``(X, y)`` as NumPy arrays if scikit-learn's ``validate_data(self,

@@ -358,24 +358,39 @@ cdef void _sparse_scatter(const SparseBatch* sp, Py_ssize_t nb, const floating* 
 
 cdef void _forward(const Layout* lay, const floating* params, const floating* x,
                    const SparseBatch* sp, Py_ssize_t nb, floating* acts,
-                   floating* last, Profile* prof) noexcept nogil:
+                   floating* last, Profile* prof, bint* x_finite=NULL) noexcept nogil:
     """Hidden layers fully; the output layer as z = a W only (no bias, no
     activation), written to ``last`` (nb x n_out). The input is the dense
-    batch ``x`` or, when ``sp`` is not NULL, CSR rows."""
+    batch ``x`` or, when ``sp`` is not NULL, CSR rows.
+
+    ``x_finite`` (dense ``x`` only): set to whether every value of ``x`` is
+    finite, read off the first product (see ``_predict_rows``): from the flag
+    of its bias + ReLU pass, or a pass over its z when z is narrower than x;
+    only a non-finite z has ``x`` itself checked."""
     cdef int l, fi, fo
     cdef const floating* a = x
     cdef floating* z
+    cdef bint hidden, ok
     for l in range(lay.n_layers):
         fi = lay.units[l]
         fo = lay.units[l + 1]
-        z = last if l == lay.n_layers - 1 else acts + lay.act_off[l]
+        hidden = l < lay.n_layers - 1
+        z = acts + lay.act_off[l] if hidden else last
         if l == 0 and sp != NULL:
             _sparse_forward(sp, nb, params + lay.coef_off[0], fo, z)
         else:
             gemm(False, False, <int>nb, fo, fi, <floating>1.0, a, fi,
                  params + lay.coef_off[l], fo, <floating>0.0, z, fo)
         _tick(prof, P_FWD_GEMM)
-        if l < lay.n_layers - 1:
+        ok = True
+        if l == 0 and x_finite != NULL:
+            if hidden and lay.hidden == RELU:
+                ok = _bias_relu_finite(z, params + lay.bias_off[l], nb, fo)
+                hidden = False   # its bias + activation done
+            else:
+                ok = fo < fi and _all_finite(z, nb * fo)
+            x_finite[0] = ok or _all_finite(x, nb * fi)
+        if hidden:
             bias_activation(lay.hidden, z, params + lay.bias_off[l], nb, fo)
             _tick(prof, P_FWD_ELEM)
         a = z
@@ -431,12 +446,9 @@ cdef int _predict_rows(const Layout* lay, const floating* params, const floating
     cdef Py_ssize_t start = 0, nb
     cdef int L = lay.n_layers
     cdef int n_in = lay.units[0], n_out = lay.units[L]
-    cdef int l, fi, fo, kind
-    cdef bint check = check_x and sp == NULL, ok
+    cdef bint x_ok = True
+    cdef bint* check = &x_ok if check_x and sp == NULL else NULL
     cdef const floating* xc = x
-    cdef const floating* a
-    cdef const floating* b
-    cdef floating* z
     cdef floating* o
     cdef double now, next_check = cymlp_clock() + check_signals if check_signals > 0 else 0.0
     cdef int raised
@@ -447,32 +459,10 @@ cdef int _predict_rows(const Layout* lay, const floating* params, const floating
         else:
             xc = x + start * n_in
         o = out + start * n_out
-        a = xc
-        for l in range(L):
-            fi = lay.units[l]
-            fo = lay.units[l + 1]
-            z = o if l == L - 1 else acts + lay.act_off[l]
-            b = params + lay.bias_off[l]
-            kind = lay.hidden if l < L - 1 else lay.out
-            if l == 0 and sp != NULL:
-                _sparse_forward(sp, nb, params + lay.coef_off[0], fo, z)
-            else:
-                gemm(False, False, <int>nb, fo, fi, <floating>1.0, a, fi,
-                     params + lay.coef_off[l], fo, <floating>0.0, z, fo)
-            if l == 0 and check:
-                if kind == RELU:
-                    ok = _bias_relu_finite(z, b, nb, fo)
-                elif fo < n_in:
-                    ok = _all_finite(z, nb * fo)
-                    bias_activation(kind, z, b, nb, fo)
-                else:
-                    ok = False
-                    bias_activation(kind, z, b, nb, fo)
-                if not ok and not _all_finite(xc, nb * n_in):
-                    return _NOT_FINITE
-            else:
-                bias_activation(kind, z, b, nb, fo)
-            a = z
+        _forward(lay, params, xc, sp, nb, acts, o, NULL, check)
+        if not x_ok:
+            return _NOT_FINITE
+        bias_activation(lay.out, o, params + lay.bias_off[L - 1], nb, n_out)
         start += nb
         if check_signals > 0 and start < n:
             now = cymlp_clock()
@@ -829,42 +819,61 @@ cdef class StepRule:
         Adam's settings.
     """
     cdef readonly str solver
-    cdef readonly double learning_rate, alpha, momentum, beta1, beta2, epsilon
-    cdef readonly bint nesterov
-    cdef Step step
+    cdef Step step   # what the engine reads; the properties below show it
 
     def __init__(self, str solver, double learning_rate, *, double alpha,
                  double momentum=0.0, bint nesterov=False, double beta1=0.9,
                  double beta2=0.999, double epsilon=1e-8):
         if solver == "adam":
             self.step.rule = ADAM
+            momentum, nesterov = 0.0, False   # not Adam's settings
         elif solver == "sgd":
             self.step.rule = SGD_MOMENTUM if momentum != 0 else SGD_PLAIN
         else:
             raise ValueError(f"solver must be 'sgd' or 'adam', got {solver!r}")
         self.solver = solver
-        self.learning_rate = learning_rate
-        self.alpha = alpha
-        self.momentum = momentum if solver == "sgd" else 0.0
-        self.nesterov = nesterov if solver == "sgd" else False
-        self.beta1 = beta1
-        self.beta2 = beta2
-        self.epsilon = epsilon
-        self.step.lr = learning_rate
-        self.step.lr_t = learning_rate
+        self.step.lr = self.step.lr_t = learning_rate
         self.step.alpha = alpha
-        self.step.momentum = self.momentum
-        self.step.nesterov = self.nesterov
+        self.step.momentum = momentum
+        self.step.nesterov = nesterov
         self.step.beta1 = beta1
         self.step.beta2 = beta2
         self.step.epsilon = epsilon
+
+    @property
+    def learning_rate(self):
+        return self.step.lr
+
+    @property
+    def alpha(self):
+        return self.step.alpha
+
+    @property
+    def momentum(self):
+        return self.step.momentum
+
+    @property
+    def nesterov(self):
+        return bool(self.step.nesterov)
+
+    @property
+    def beta1(self):
+        return self.step.beta1
+
+    @property
+    def beta2(self):
+        return self.step.beta2
+
+    @property
+    def epsilon(self):
+        return self.step.epsilon
 
     def __repr__(self):
         if self.solver == "adam":
             more = (f"beta1={self.beta1!r}, beta2={self.beta2!r}, "
                     f"epsilon={self.epsilon!r}")
         else:
-            more = f"momentum={self.momentum!r}, nesterov={bool(self.nesterov)!r}"
+            more = f"momentum={self.momentum!r}, nesterov={self.nesterov!r}"
         return (f"StepRule({self.solver!r}, {self.learning_rate!r}, "
                 f"alpha={self.alpha!r}, {more})")
 

@@ -47,9 +47,13 @@ class BuildExt(build_ext):
             flags = ["/O2", "/fp:precise"]
         else:
             # no FMA contraction: results must not depend on the SIMD variant
-            # of a kernel (see _kernels/simd.h) nor differ from NumPy's
+            # of a kernel (see _kernels/simd.h) nor differ from NumPy's. No
+            # trapping math (clang's default; nothing here reads the FP
+            # exception flags): without it gcc will not turn a loop's
+            # comparisons into selects, and softmax's exponential stays scalar
+            # in the AVX2 and baseline variants
             flags = ["-O1", "-g"] if DEBUG else ["-O3"]
-            flags += ["-fno-math-errno", "-ffp-contract=off"]
+            flags += ["-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"]
         for ext in self.extensions:
             ext.extra_compile_args = flags + list(ext.extra_compile_args or [])
             if sys.platform.startswith("linux"):

@@ -83,6 +83,33 @@ def test_softmax_propagates_non_finite_rows(dtype):
     np.testing.assert_allclose(out[4], [0.0, *softmax([0.0, 1.0])], rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cols", [1, 2, 3, 10, 17, 32, 33, 100])
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_softmax_tiles_equal_one_row_at_a_time(dtype, cols, with_bias):
+    # batches of short rows go through transposed tiles of 64 rows (the rest,
+    # and rows wider than 32, one at a time): the same operations in the same
+    # order, so the same bits as a row alone, and softmax within rounding
+    rng = np.random.RandomState(cols)
+    z = (rng.randn(203, cols) * 30).astype(dtype)
+    z[5, 1 % cols] = np.nan
+    z[70, 0] = np.inf
+    z[71, :] = -np.inf
+    z[130, :] = 1e30
+    z[131, 0] = -0.0
+    b = rng.randn(cols).astype(dtype) if with_bias else None
+    got = z.copy()
+    apply_activation("softmax", got, b)
+    for i in range(z.shape[0]):
+        row = z[i:i + 1].copy()
+        apply_activation("softmax", row, b)
+        assert row.tobytes() == got[i:i + 1].tobytes(), i
+    ok = np.isfinite(z).all(axis=1)
+    zb = z.astype(np.float64) + (0 if b is None else b)
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(got[ok], softmax(zb[ok], axis=1), rtol=rtol, atol=rtol)
+
+
 @pytest.mark.parametrize("name", ["identity", "relu", "tanh", "logistic"])
 def test_derivative_against_central_differences(name):
     rng = np.random.RandomState(0)

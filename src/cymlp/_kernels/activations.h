@@ -44,7 +44,7 @@ static CYMLP_ALWAYS_INLINE double cymlp_exp(double x) {
     double qx = ((3.00198505138664455042e-6 * rr + 2.52448340349684104192e-3) * rr
                  + 2.27265548208155028766e-1) * rr + 2.00000000000000000009e0;
     double p = 1.0 + 2.0 * (px / (qx - px));
-    long long ni = (long long)n, n1 = ni >> 1, n2 = ni - n1;
+    int ni = (int)n, n1 = ni >> 1, n2 = ni - n1;   /* |n| <= 1077: int converts in SIMD */
     union { unsigned long long u; double f; } s1, s2;
     s1.u = (unsigned long long)(n1 + 1023) << 52;
     s2.u = (unsigned long long)(n2 + 1023) << 52;

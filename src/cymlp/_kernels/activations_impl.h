@@ -28,11 +28,19 @@ static CYMLP_ALWAYS_INLINE void CYMLP_FN(cymlp_relu_mask)(const CYMLP_T* a, CYML
         d[i] = a[i] != 0 ? d[i] : 0;
 }
 
-/* softmax row by row, z <- exp(z + b - max) / sum (b may be NULL): the
-   exponentials in one flat loop over the batch (vectorized), the row maxima
-   and sums in NumPy's order around it. */
-static CYMLP_ALWAYS_INLINE void CYMLP_FN(cymlp_softmax)(CYMLP_T* z, const CYMLP_T* b,
-                                                        ptrdiff_t rows, ptrdiff_t cols) {
+/* x <- exp(x) over n elements: one flat loop, vectorized (given
+   -fno-trapping-math, see setup.py) */
+static CYMLP_ALWAYS_INLINE void CYMLP_FN(cymlp_exp_n)(CYMLP_T* x, ptrdiff_t n) {
+    for (ptrdiff_t k = 0; k < n; k++)
+        x[k] = CYMLP_EXP(x[k]);
+}
+
+/* softmax of rows [0, rows) one row at a time: z <- exp(z + b - max) / sum
+   (b may be NULL), the exponentials in one flat loop (vectorized), each
+   row's maximum and sum in column order (its sum from 0, as NumPy's for
+   these short rows). */
+static CYMLP_ALWAYS_INLINE void CYMLP_FN(cymlp_softmax_rows)(CYMLP_T* z, const CYMLP_T* b,
+                                                             ptrdiff_t rows, ptrdiff_t cols) {
     for (ptrdiff_t i = 0; i < rows; i++) {
         CYMLP_T* row = z + i * cols;
         if (b != NULL)
@@ -45,8 +53,7 @@ static CYMLP_ALWAYS_INLINE void CYMLP_FN(cymlp_softmax)(CYMLP_T* z, const CYMLP_
         for (ptrdiff_t j = 0; j < cols; j++)
             row[j] -= m;
     }
-    for (ptrdiff_t k = 0; k < rows * cols; k++)
-        z[k] = CYMLP_EXP(z[k]);
+    CYMLP_FN(cymlp_exp_n)(z, rows * cols);
     for (ptrdiff_t i = 0; i < rows; i++) {
         CYMLP_T* row = z + i * cols;
         CYMLP_T sum = 0;
@@ -55,6 +62,55 @@ static CYMLP_ALWAYS_INLINE void CYMLP_FN(cymlp_softmax)(CYMLP_T* z, const CYMLP_
         for (ptrdiff_t j = 0; j < cols; j++)
             row[j] /= sum;
     }
+}
+
+#define CYMLP_SOFTMAX_TILE 64      /* rows per tile: whole vectors of both types */
+#define CYMLP_SOFTMAX_MAX_COLS 32  /* rows wider than this vectorize along the row */
+
+/* softmax row by row, z <- exp(z + b - max) / sum (b may be NULL); the same
+   operations in the same order as cymlp_softmax_rows, so the same bits.
+   Short rows (a classifier's few classes) leave little to vectorize along a
+   row, and each row's maximum and sum are a chain of dependent steps: tiles
+   of CYMLP_SOFTMAX_TILE rows are transposed into a column-major scratch,
+   where every step runs across the tile's rows in vectors, and back. */
+static CYMLP_ALWAYS_INLINE void CYMLP_FN(cymlp_softmax)(CYMLP_T* z, const CYMLP_T* b,
+                                                        ptrdiff_t rows, ptrdiff_t cols) {
+    enum { T = CYMLP_SOFTMAX_TILE };
+    CYMLP_T t[CYMLP_SOFTMAX_MAX_COLS * CYMLP_SOFTMAX_TILE], m[T], s[T];
+    ptrdiff_t i0 = 0;
+    if (cols <= CYMLP_SOFTMAX_MAX_COLS) {
+        for (; i0 + T <= rows; i0 += T) {
+            CYMLP_T* zt = z + i0 * cols;
+            for (ptrdiff_t i = 0; i < T; i++)
+                for (ptrdiff_t j = 0; j < cols; j++)
+                    t[j * T + i] = zt[i * cols + j];
+            if (b != NULL)
+                for (ptrdiff_t j = 0; j < cols; j++)
+                    for (ptrdiff_t i = 0; i < T; i++)
+                        t[j * T + i] += b[j];
+            for (ptrdiff_t i = 0; i < T; i++)
+                m[i] = t[i];
+            for (ptrdiff_t j = 1; j < cols; j++)
+                for (ptrdiff_t i = 0; i < T; i++)
+                    m[i] = t[j * T + i] > m[i] ? t[j * T + i] : m[i];
+            for (ptrdiff_t j = 0; j < cols; j++)
+                for (ptrdiff_t i = 0; i < T; i++)
+                    t[j * T + i] -= m[i];
+            CYMLP_FN(cymlp_exp_n)(t, cols * T);
+            for (ptrdiff_t i = 0; i < T; i++)
+                s[i] = 0;
+            for (ptrdiff_t j = 0; j < cols; j++)
+                for (ptrdiff_t i = 0; i < T; i++)
+                    s[i] += t[j * T + i];
+            for (ptrdiff_t j = 0; j < cols; j++)
+                for (ptrdiff_t i = 0; i < T; i++)
+                    t[j * T + i] /= s[i];
+            for (ptrdiff_t i = 0; i < T; i++)
+                for (ptrdiff_t j = 0; j < cols; j++)
+                    zt[i * cols + j] = t[j * T + i];
+        }
+    }
+    CYMLP_FN(cymlp_softmax_rows)(z + i0 * cols, b, rows - i0, cols);
 }
 
 #endif /* CYMLP_T */

@@ -25,7 +25,8 @@ from sklearn.utils import assert_all_finite, check_random_state, column_or_1d
 from sklearn.utils.validation import validate_data
 
 from cymlp import _callbacks, _class_weight, _persist, _scratch, _state, _train
-from cymlp._solvers import STOCHASTIC_SOLVERS, _Optimizer, fit_lbfgs, fit_stochastic
+from cymlp._solvers import (STOCHASTIC_SOLVERS, _Optimizer, fit_lbfgs, fit_stochastic,
+                            partial_epoch)
 from cymlp._state import check_blas_dims, engine_input
 
 _SNAPSHOT_EXTRA = "<restore in place>"  # a key no attribute can have
@@ -53,10 +54,11 @@ _NON_FINITE = ("Solver produced non-finite parameter weights. The input data may
 _NON_FINITE_STOCHASTIC = (" The learning rate may be too large (try a smaller "
                           "learning_rate_init).")
 # what partial_fit's lean path may rebind (besides what it restores in place)
+_PLAIN_BACKUPS = ("_params", "state1", "state2")  # the scratch's roles of its arrays
 _PLAIN_CHANGES = ("n_outputs_", "_random_state", "n_iter_", "loss_", "t_", "best_loss_",
                   "_no_improvement_count")
 # what training runs: a subclass overriding any is not given the lean path
-_TRAINING_METHODS = ("partial_fit", "_fit", "_partial_fit_plain", "_validate_input",
+_TRAINING_METHODS = ("partial_fit", "_fit", "_partial_fit_lean", "_partial_fit_plain", "_validate_input",
                      "_validated_xy", "_validated_as_is", "_known_labels", "_binarize", "_snapshot",
                      "_restore", "_initialize", "_init_params", "_score")
 
@@ -101,14 +103,22 @@ def partial_fit_context(method):
     ending in "_": ``coefs_``), the same key set to True, the teardown inside
     (managed's), the whole configuration back after. 30 us of a 200-row
     partial_fit's 250 us otherwise (``_is_fitted`` lists ``vars(est)``,
-    ``set_config`` runs twice). Anything else (the first call, a class with
+    ``set_config`` runs twice). The plain call (``_partial_fit_lean``) is
+    tried first, before the method. Anything else (the first call, a class with
     ``__sklearn_is_fitted__``, array API dispatch, whose restore revalidates,
     another scikit-learn) takes scikit-learn's own ``_fit_context``.
     """
-    managed = _callbacks.managed(method)
-    full = _fit_context(prefer_skip_nested_validation=True)(managed)
+    @functools.wraps(method)
+    def lean_first(est, *args, **kwargs):
+        if "coefs_" in est.__dict__ and est._partial_fit_lean(args, kwargs):
+            return est
+        return method(est, *args, **kwargs)
+
+    # in scikit-learn's context: the lean path, then the method
+    full = _fit_context(prefer_skip_nested_validation=True)(_callbacks.managed(lean_first))
     if _THREADLOCAL_CONFIG is None:
         return full
+    managed = _callbacks.managed(method)
     local_config = _THREADLOCAL_CONFIG
 
     @functools.wraps(method)
@@ -121,6 +131,9 @@ def partial_fit_context(method):
             return full(est, *args, **kwargs)
         config["skip_parameter_validation"] = True
         try:
+            # the plain call opens no callback context: no teardown to run
+            if est._partial_fit_lean(args, kwargs):
+                return est
             return managed(est, *args, **kwargs)
         finally:
             config.update(old)
@@ -356,6 +369,8 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         seed = self.random_state
         if seed is not None and not isinstance(seed, Integral):
             return None
+        if type(self.max_iter) is not int or self.max_iter < 1:
+            return None  # not validated in partial_fit: _fit's loop runs max_iter times
         opt = d.get("_optimizer")
         curve = d.get("loss_curve_")
         if (type(opt) is not _Optimizer or type(curve) is not list
@@ -388,7 +403,12 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             return None
         X, y = checked
         if classifier:
-            Y = self._known_labels(y)
+            classes_ = d.get("classes_")
+            out = None
+            if type(classes_) is np.ndarray and classes_.ndim == 1 and classes_.size > 1:
+                out = scratch.target(y.shape[0], 1 if classes_.size == 2 else classes_.size,
+                                     params.dtype)
+            Y = self._known_labels(y, out=out)
             if Y is None:
                 return None
         else:
@@ -412,9 +432,8 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         saved = {k: d[k] for k in _PLAIN_CHANGES if k in d}
         keys = set(d)
         opt_state = dict(opt.__dict__)
-        in_place = [(params, scratch.backup("_params", params)),
-                    (opt.state1, scratch.backup("state1", opt.state1)),
-                    (opt.state2, scratch.backup("state2", opt.state2))]
+        arrays = (params, opt.state1, opt.state2)
+        in_place = list(zip(arrays, scratch.backup_all(_PLAIN_BACKUPS, arrays)))
         n_curve = len(curve)
         try:
             d["n_outputs_"] = Y.shape[1]
@@ -422,10 +441,9 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
                 self._random_state = check_random_state(seed)
             else:
                 self._random_state = scratch.seeded(seed, d.get("_random_state"))
-            fit_stochastic(self, X, np.ascontiguousarray(Y, dtype=params.dtype), None,
-                           layout, True, params=params, batch_size=batch_size,
-                           check_x=defer_x)
-            if not _all_finite(params):
+            partial_epoch(self, X, np.ascontiguousarray(Y, dtype=params.dtype), layout, params,
+                          batch_size, defer_x)
+            if not _train.all_finite(params):  # params: the flat buffer
                 raise ValueError(_NON_FINITE + _NON_FINITE_STOCHASTIC)
         except BaseException as exc:
             for k in [k for k in d if k not in keys]:

@@ -22,7 +22,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from cymlp import _class_weight, _scratch, _state
+from cymlp import _class_weight, _scratch, _state, _train
 from cymlp._base import BaseMultilayerPerceptron, partial_fit_context
 
 _PARAMETER_CONSTRAINTS = {
@@ -349,7 +349,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 )
         return X, self._binarize(y)
 
-    def _known_labels(self, y):
+    def _known_labels(self, y, out=None):
         """``self._binarize(y)`` if every label of y is in ``classes_`` and
         the check of ``_validate_input`` (scikit-learn's ``unique_labels(y)``
         and its comparison with ``classes_``) is known to pass; else None,
@@ -361,7 +361,12 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
 
         Floats: unique_labels refuses non-integral values ('continuous'); y's
         values are all values of ``classes_``, so checking ``classes_`` checks
-        y, by the same expression as type_of_target's."""
+        y, by the same expression as type_of_target's.
+
+        ``out``: a C-contiguous float array of ``len(y)`` rows and the
+        binarized width, for labels 0 to n - 1 in int32 / int64: filled with
+        the targets as floats by the engine's ``one_hot`` in one pass (and
+        returned), instead of the boolean rows."""
         classes = self.classes_
         lb = self._label_binarizer
         if (y.ndim != 1 or y.dtype.kind not in "biuf" or type(classes) is not np.ndarray
@@ -374,8 +379,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
             with np.errstate(invalid="ignore"):
                 if np.any(classes != classes.astype(np.int64).astype(classes.dtype)):
                     return None
-        if (y.dtype.kind in "iu" and classes[0] == 0 and classes[-1] == classes.size - 1
-                and y.size and 0 <= y.min() and y.max() < classes.size):
+        arange = y.dtype.kind in "iu" and classes[0] == 0 and classes[-1] == classes.size - 1
+        if (arange and out is not None and y.dtype.kind == "i" and y.dtype.itemsize in (4, 8)
+                and y.flags.c_contiguous and _train.one_hot(y, classes.size, out)):
+            return out
+        if arange and y.size and 0 <= y.min() and y.max() < classes.size:
             # classes_ is sorted and unique: from 0 to size - 1 it is arange(size),
             # every y in that range is a label, and its own column
             col = y
@@ -449,6 +457,15 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
     def _score(self, X, y, sample_weight=None):
         return self._score_with_function(X, y, sample_weight, accuracy_score)
 
+    def _partial_fit_lean(self, args, kwargs):
+        """partial_fit's lean path (``_partial_fit_plain``), tried first by
+        ``partial_fit_context`` with the call's arguments: True if it trained
+        on them. Only ``(X, y)`` and ``classes=`` (no sample_weight); any
+        other form, a wrong one included, is left to partial_fit itself."""
+        if len(args) != 2 or (kwargs and kwargs.keys() != {"classes"}):
+            return None
+        return self._partial_fit_plain(args[0], args[1], kwargs.get("classes"))
+
     @available_if(lambda est: est._check_solver())
     @partial_fit_context
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -473,8 +490,6 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         """
 
         _class_weight.check_partial_fit(self)
-        if sample_weight is None and self._partial_fit_plain(X, y, classes):
-            return self  # the plain call, as _fit below would train it
 
         def first_call_labels():
             # scikit-learn's check of classes= (unique_labels: more than a
@@ -694,6 +709,14 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
             )
         return X, y
 
+    def _partial_fit_lean(self, args, kwargs):
+        """partial_fit's lean path (``_partial_fit_plain``), tried first by
+        ``partial_fit_context`` with the call's arguments: True if it trained
+        on them. Only ``(X, y)``; any other form is left to partial_fit."""
+        if len(args) != 2 or kwargs:
+            return None
+        return self._partial_fit_plain(args[0], args[1])
+
     @available_if(lambda est: est._check_solver())
     @partial_fit_context
     def partial_fit(self, X, y, sample_weight=None):
@@ -713,8 +736,6 @@ class MLPRegressor(RegressorMixin, BaseMultilayerPerceptron):
         self : object
             Trained MLP model.
         """
-        if sample_weight is None and self._partial_fit_plain(X, y):
-            return self  # the plain call, as _fit below would train it
         return self._fit(X, y, sample_weight, incremental=True)
 
 

@@ -51,7 +51,7 @@ class Scratch:
     It holds no reference to the estimator (the table's key is weak).
     """
 
-    __slots__ = ("_engine", "_views", "_backups", "_rngs", "_classes")
+    __slots__ = ("_engine", "_views", "_backups", "_rngs", "_classes", "_target")
 
     def __init__(self):
         self._engine = None     # (key, Network, Workspace, grads)
@@ -59,6 +59,7 @@ class Scratch:
         self._backups = {}      # role -> buffer of the failure snapshot
         self._rngs = []         # two RandomStates, taken in turn
         self._classes = None    # (classes=, classes_) last checked by scikit-learn
+        self._target = None     # the float training targets of the last call
 
     # ------------------------------------------------------------------
     # the engine: Network, Workspace, gradient buffer
@@ -81,6 +82,12 @@ class Scratch:
         grads = np.empty(net.n_params, dtype=dtype)
         self._engine = (key, net, ws, grads)
         return net, ws, grads
+
+    @staticmethod
+    def network_key(est, layout):
+        """What the engine's Network of ``est`` is built from (``engine``'s
+        ``key``): layer sizes, activation, loss, output activation."""
+        return (tuple(layout.units), est.activation, est.loss, est.out_activation_)
 
     # ------------------------------------------------------------------
     # the parameter buffer and its views, as the previous call left them
@@ -131,6 +138,32 @@ class Scratch:
             buf = self._backups[role] = np.empty_like(array, order="C")
         buf[...] = array
         return buf
+
+    # ------------------------------------------------------------------
+    # the training targets
+    # ------------------------------------------------------------------
+    def target(self, rows, cols, dtype):
+        """A C-contiguous ``rows`` x ``cols`` array of ``dtype`` for a call's
+        binarized targets (the previous call's when the shape and dtype are
+        the same: the engine only reads it during the call)."""
+        buf = self._target
+        if buf is None or buf.shape != (rows, cols) or buf.dtype != dtype:
+            buf = self._target = np.empty((rows, cols), dtype=dtype)
+        return buf
+
+    def backup_all(self, roles, arrays):
+        """``[self.backup(role, a) for role, a in zip(roles, arrays)]``, the
+        copies made by one call to the engine (``_train.copy_into``)."""
+        bufs = []
+        backups = self._backups
+        for role, array in zip(roles, arrays):
+            buf = backups.get(role)
+            if (buf is None or buf.shape != array.shape
+                    or (buf.dtype is not array.dtype and buf.dtype != array.dtype)):
+                buf = backups[role] = np.empty_like(array, order="C")
+            bufs.append(buf)
+        _train.copy_into(arrays, bufs)
+        return bufs
 
     # ------------------------------------------------------------------
     # check_random_state(int) without building a RandomState per call

@@ -14,6 +14,7 @@ training record (``n_iter_``, ``loss_``, ``loss_curve_``...); the caller,
 ``_base``, validated the input before and checks the weights after.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -215,9 +216,10 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
     if incremental:
         # partial_fit: the previous call's Network, Workspace and gradient
         # buffer when the network, batch size, dtype and gathering are the same
-        net, ws, grads = _scratch.get(est).engine(
-            (tuple(layout.units), est.activation, est.loss, est.out_activation_),
-            lambda: _state.network(est, layout), batch_size, params.dtype, gather_x)
+        scratch = _scratch.get(est)
+        net, ws, grads = scratch.engine(
+            scratch.network_key(est, layout), lambda: _state.network(est, layout),
+            batch_size, params.dtype, gather_x)
     else:
         net = _state.network(est, layout)
         ws = _train.Workspace(net, batch_size, params.dtype, gather_x)
@@ -246,11 +248,7 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
                 opt.state1, opt.state2, opt.step_rule(est.alpha), opt.t, check_x)
             in_epoch = False
             if opt.solver == "adam":
-                opt.learning_rate = float(
-                    opt.learning_rate_init
-                    * np.sqrt(1 - opt.beta_2**opt.t)
-                    / (1 - opt.beta_1**opt.t)
-                )
+                opt.learning_rate = _adam_rate(opt)
             est.n_iter_ += 1
             est.loss_ = accumulated_loss / n_samples
             est.t_ += n_samples
@@ -307,6 +305,53 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
             b[...] = best
 
 
+def partial_epoch(est, X, Y, layout, params, batch_size, check_x):
+    """``fit_stochastic(est, X, Y, None, layout, True, params=params,
+    batch_size=batch_size, check_x=check_x)`` for partial_fit's lean path
+    (``_base._partial_fit_plain``), which has checked what makes the rest of
+    fit_stochastic's set-up a no-op: the optimizer and records of a previous
+    call, no early stopping, no callback, no sample weight, a dense X of the
+    parameters' dtype, verbose off. The same epoch, the same records, the
+    same stopping rule and interruption, in fewer steps (a 200-row call is
+    a single minibatch: this Python is most of its fixed cost)."""
+    opt = est._optimizer
+    n_samples = X.shape[0]
+    shuffle = est.shuffle
+    scratch = _scratch.get(est)
+    net, ws, grads = scratch.engine(
+        scratch.network_key(est, layout), lambda: _state.network(est, layout), batch_size,
+        params.dtype, shuffle)
+    in_epoch = False
+    try:
+        est.n_iter_ = 0
+        order = None
+        if shuffle:
+            order = np.arange(n_samples, dtype=np.intp)
+            est._random_state.shuffle(order)
+        t_before, in_epoch, ws.steps = opt.t, True, 0
+        accumulated_loss, opt.t = _train.train_epoch(
+            net, ws, X, Y, None, order, params, grads, opt.state1, opt.state2,
+            opt.step_rule(est.alpha), opt.t, check_x)
+        in_epoch = False
+        if opt.solver == "adam":
+            opt.learning_rate = _adam_rate(opt)
+        est.n_iter_ = 1
+        est.loss_ = loss = accumulated_loss / n_samples
+        est.t_ += n_samples
+        est.loss_curve_.append(loss)
+        _update_no_improvement_count(est, False, None, None, None)
+        opt.iteration_ends(est.t_)
+        if est._no_improvement_count > est.n_iter_no_change:
+            msg = ("Training loss did not improve more than tol=%f"
+                   " for %d consecutive epochs." % (est.tol, est.n_iter_no_change))
+            if not opt.trigger_stopping(msg, False):
+                est._no_improvement_count = 0
+    except KeyboardInterrupt:
+        if in_epoch:
+            _interrupted_epoch(opt, t_before, ws.steps)
+        warnings.warn("Training interrupted by user.")
+
+
 def _validation_split(est, X, Y, sample_weight, user_sample_weight=None):
     """early_stopping's held-out set: scikit-learn's own train_test_split with
     the same draws (stratified for single-output classification only, as
@@ -343,15 +388,21 @@ def _validation_split(est, X, Y, sample_weight, user_sample_weight=None):
     return X_train, np.ascontiguousarray(Y_train), sw_train, X_val, y_val, sw_val, usw_train
 
 
+def _adam_rate(opt):
+    """scikit-learn's AdamOptimizer.learning_rate after ``opt.t`` steps, as a
+    float: ``lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)``; math.sqrt for
+    Python floats (the same bits; NumPy scalars keep NumPy's promotions)."""
+    lr, b1, b2, t = opt.learning_rate_init, opt.beta_1, opt.beta_2, opt.t
+    sqrt = math.sqrt if type(lr) is float and type(b1) is float and type(b2) is float else np.sqrt
+    return float(lr * sqrt(1 - b2**t) / (1 - b1**t))
+
+
 def _interrupted_epoch(opt, t_before, steps):
     """The optimizer after an epoch that a signal stopped after ``steps`` steps."""
     if opt.solver == "adam":
         opt.t = t_before + steps
         if opt.t:
-            opt.learning_rate = float(
-                opt.learning_rate_init * np.sqrt(1 - opt.beta_2**opt.t)
-                / (1 - opt.beta_1**opt.t)
-            )
+            opt.learning_rate = _adam_rate(opt)
 
 
 def _update_no_improvement_count(est, early_stopping, X, y, sample_weight):

@@ -43,7 +43,7 @@ from libc.math cimport sqrt, pow
 from cpython.buffer cimport (PyObject_GetBuffer, PyBuffer_Release, PyBUF_C_CONTIGUOUS,
                             PyBUF_FORMAT, PyBUF_WRITABLE)
 from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 from cpython.exc cimport PyErr_CheckSignals
 
 import numpy as np
@@ -149,6 +149,76 @@ def all_finite(const floating[::1] a):
         with nogil:
             ok = _all_finite(&a[0], a.shape[0])
     return ok
+
+
+def copy_into(sources, targets):
+    """``target[...] = source`` for each pair of C-contiguous arrays of the same
+    size and dtype, by memcpy without the GIL (partial_fit's failure snapshot
+    of the weights and optimizer moments: one call, not one NumPy assignment
+    per array)."""
+    cdef Py_buffer sb, tb
+    cdef Py_ssize_t i, n = len(sources)
+    if len(targets) != n:
+        raise ValueError("copy_into: as many targets as sources")
+    for i in range(n):
+        src, dst = sources[i], targets[i]
+        if src.dtype != dst.dtype or src.shape != dst.shape:
+            raise ValueError("copy_into: arrays of different dtype or shape")
+        PyObject_GetBuffer(src, &sb, PyBUF_C_CONTIGUOUS)
+        try:
+            PyObject_GetBuffer(dst, &tb, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE)
+            try:
+                if sb.len and sb.buf != tb.buf:
+                    with nogil:
+                        memcpy(tb.buf, sb.buf, sb.len)
+            finally:
+                PyBuffer_Release(&tb)
+        finally:
+            PyBuffer_Release(&sb)
+
+
+ctypedef fused label_t:
+    int
+    long long
+
+
+cdef bint _one_hot(const label_t[::1] y, Py_ssize_t n_classes, floating[:, ::1] out) noexcept:
+    cdef Py_ssize_t i, n = y.shape[0], k = out.shape[1]
+    cdef long long c
+    with nogil:
+        memset(&out[0, 0], 0, n * k * sizeof(floating))
+        for i in range(n):
+            c = y[i]
+            if c < 0 or c >= n_classes:
+                return False
+            if k == 1:
+                out[i, 0] = c == 1
+            else:
+                out[i, c] = 1
+    return True
+
+
+def one_hot(y, Py_ssize_t n_classes, out):
+    """The training targets of integer class indices: ``out`` (``len(y)`` x
+    ``n_classes``, or x 1 for two classes: the second class's column, as
+    LabelBinarizer gives it; float32 or float64) set to the rows of the
+    identity that ``y`` picks. ``y``: a 1-D C-contiguous int32 or int64
+    array. False, ``out`` incomplete, if a label is not in ``[0,
+    n_classes)``. partial_fit's lean path: one pass, where the min, max,
+    take and cast it replaces cost more than a 200-row minibatch's step."""
+    k = out.shape[1]
+    if (out.shape[0] != y.shape[0] or k != (1 if n_classes == 2 else n_classes)
+            or n_classes < 2):
+        raise ValueError("one_hot: out does not match y and n_classes")
+    if y.shape[0] == 0:
+        return True
+    if out.dtype == np.float32:
+        if y.dtype.itemsize == 8:
+            return _one_hot[cython.longlong, float](y, n_classes, out)
+        return _one_hot[int, float](y, n_classes, out)
+    if y.dtype.itemsize == 8:
+        return _one_hot[cython.longlong, double](y, n_classes, out)
+    return _one_hot[int, double](y, n_classes, out)
 
 
 cdef inline bint _copy_row(floating* d, const floating* s, Py_ssize_t n,

@@ -1037,7 +1037,8 @@ def train_epoch(Network net, Workspace ws, X, const floating[:, ::1] Y,
     ws.steps = 0
     if n == 0:
         return 0.0, t
-    sp = _csr_rows(X, np.asarray(params).dtype, &spb)
+    # (the Workspace's dtype: np.asarray of a memoryview costs a microsecond)
+    sp = _csr_rows(X, ws.acts.dtype, &spb) if isinstance(X, CSR) else NULL
     if sp == NULL:
         Xd = X
     if has_sw:

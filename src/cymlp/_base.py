@@ -54,6 +54,11 @@ _NON_FINITE = ("Solver produced non-finite parameter weights. The input data may
 _NON_FINITE_STOCHASTIC = (" The learning rate may be too large (try a smaller "
                           "learning_rate_init).")
 # what partial_fit's lean path may rebind (besides what it restores in place)
+# what the lean path reads from the instance's dict; a class defining any of
+# them (a property...) is not given the lean path
+_PLAIN_INSTANCE_ATTRS = ("verbose", "early_stopping", "_skl_callbacks", "_parent_callback_ctx",
+                         "_callback_fit_ctx", "class_weight", "random_state", "max_iter",
+                         "hidden_layer_sizes", "warm_start")
 _PLAIN_BACKUPS = ("_params", "state1", "state2")  # the scratch's roles of its arrays
 _PLAIN_CHANGES = ("n_outputs_", "_random_state", "n_iter_", "loss_", "t_", "best_loss_",
                   "_no_improvement_count")
@@ -61,6 +66,25 @@ _PLAIN_CHANGES = ("n_outputs_", "_random_state", "n_iter_", "loss_", "t_", "best
 _TRAINING_METHODS = ("partial_fit", "_fit", "_partial_fit_lean", "_partial_fit_plain", "_validate_input",
                      "_validated_xy", "_validated_as_is", "_known_labels", "_binarize", "_snapshot",
                      "_restore", "_initialize", "_init_params", "_score")
+
+
+def _plain_hidden(hidden):
+    """``list(hidden_layer_sizes)`` (an int: one layer) if every size is a
+    positive int, else None; for a tuple, the one seen last is remembered (a
+    tuple of ints cannot change)."""
+    global _LAST_HIDDEN
+    last = _LAST_HIDDEN  # one read: a pair another thread may replace, never tear
+    if hidden is last[0]:
+        return last[1]
+    sizes = list(hidden) if hasattr(hidden, "__iter__") else [hidden]
+    if not all(type(h) is int and h > 0 for h in sizes):
+        return None
+    if type(hidden) is tuple:
+        _LAST_HIDDEN = (hidden, sizes)
+    return sizes
+
+
+_LAST_HIDDEN = (object(), None)
 
 
 def _static(cls, name):
@@ -361,15 +385,18 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         d = self.__dict__
         scratch = _scratch.peek(self)
         plain = type(self)._trains_plainly()  # (plain, a classifier)
-        if (scratch is None or not plain[0] or self.verbose
-                or self.early_stopping or getattr(self, "_skl_callbacks", None)
-                or hasattr(self, "_parent_callback_ctx") or "_callback_fit_ctx" in d
-                or getattr(self, "class_weight", None) is not None):
+        # read from the instance's dict: _trains_plainly vouches that the
+        # class defines none of these names (_PLAIN_INSTANCE_ATTRS)
+        if (scratch is None or not plain[0] or d.get("verbose")
+                or d.get("early_stopping") or d.get("_skl_callbacks")
+                or "_parent_callback_ctx" in d or "_callback_fit_ctx" in d
+                or d.get("class_weight") is not None):
             return None
-        seed = self.random_state
-        if seed is not None and not isinstance(seed, Integral):
+        seed = d.get("random_state")
+        if seed is not None and type(seed) is not int and not isinstance(seed, Integral):
             return None
-        if type(self.max_iter) is not int or self.max_iter < 1:
+        max_iter = d.get("max_iter")
+        if type(max_iter) is not int or max_iter < 1:
             return None  # not validated in partial_fit: _fit's loop runs max_iter times
         opt = d.get("_optimizer")
         curve = d.get("loss_curve_")
@@ -380,14 +407,11 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         if known is None:
             return None
         params, layout = known
-        hidden = self.hidden_layer_sizes
-        if not hasattr(hidden, "__iter__"):
-            hidden = [hidden]
-        hidden = list(hidden)
-        if not all(type(h) is int and h > 0 for h in hidden):
+        hidden = _plain_hidden(d.get("hidden_layer_sizes"))
+        if hidden is None:
             return None
         classifier = plain[1]  # is_classifier (its tags cost 30 us per call)
-        if classifier and (self.warm_start or (
+        if classifier and (d.get("warm_start") or (
                 classes is not None
                 and not scratch.classes_checked(classes, d.get("classes_")))):
             return None
@@ -417,7 +441,7 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             Y = y.reshape((-1, 1)) if y.ndim == 1 else y
         n_samples, n_features = X.shape
         check_blas_dims(n_samples, n_features)  # raises as _fit would, here
-        if (layout.units != [n_features] + hidden + [Y.shape[1]]
+        if (layout.units != [n_features, *hidden, Y.shape[1]]
                 or params.dtype is not X.dtype):
             return None
         batch_size = self.batch_size
@@ -430,7 +454,7 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
 
         # what this call may change, put back on failure
         saved = {k: d[k] for k in _PLAIN_CHANGES if k in d}
-        keys = set(d)
+        n_keys = len(d)  # nothing below deletes a key: added ones come last
         opt_state = dict(opt.__dict__)
         arrays = (params, opt.state1, opt.state2)
         in_place = list(zip(arrays, scratch.backup_all(_PLAIN_BACKUPS, arrays)))
@@ -446,7 +470,7 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             if not _train.all_finite(params):  # params: the flat buffer
                 raise ValueError(_NON_FINITE + _NON_FINITE_STOCHASTIC)
         except BaseException as exc:
-            for k in [k for k in d if k not in keys]:
+            for k in list(d)[n_keys:]:
                 del d[k]
             d.update(saved)
             opt.__dict__.clear()
@@ -468,7 +492,8 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
         if plain is None:
             own = next(c for c in cls.__mro__ if c.__module__ == "cymlp")
             plain = (all(_static(cls, m) is _static(own, m) for m in _TRAINING_METHODS)
-                     and _static(cls, "__sklearn_tags__") is _static(own, "__sklearn_tags__"),
+                     and _static(cls, "__sklearn_tags__") is _static(own, "__sklearn_tags__")
+                     and all(_static(cls, a) is None for a in _PLAIN_INSTANCE_ATTRS),
                      _static(own, "_known_labels") is not None)
             cls._cymlp_trains_plain = plain
         return plain
@@ -530,7 +555,8 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
                 and (y.dtype.kind != "f" or np.isfinite(np.sum(y)))):
             return None
         # np.asarray as check_array's: a memmap's chunk becomes an ndarray view
-        return np.asarray(X), np.asarray(y)
+        return (X if type(X) is np.ndarray else np.asarray(X),
+                y if type(y) is np.ndarray else np.asarray(y))
 
     # ------------------------------------------------------------------
     # initialization

@@ -394,3 +394,23 @@ def test_max_iter_set_to_zero_after_fit_trains_nothing_on_both_paths(monkeypatch
     ref = run()
     assert _state(lean) == _state(ref)
     assert lean.n_iter_ == 0
+
+
+def test_a_class_defining_an_attribute_the_lean_path_reads_takes_the_general_path(
+        monkeypatch):
+    # the lean path reads verbose, random_state... from the instance's dict; a
+    # class that defines one of those names (here a class-level default) gets _fit
+    class WithDefault(cymlp.MLPClassifier):
+        _skl_callbacks = None
+
+    X, y = make_classification(120, 5, random_state=0)
+    calls = _spy(monkeypatch)
+    est = WithDefault(hidden_layer_sizes=(4,), random_state=0)
+    ref = cymlp.MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    classes = np.array([0, 1])
+    for i in range(0, 120, 40):
+        est.partial_fit(X[i:i + 40], y[i:i + 40], classes=classes)
+        ref.partial_fit(X[i:i + 40], y[i:i + 40], classes=classes)
+    assert WithDefault._trains_plainly()[0] is False
+    assert calls == [None, True, None, True]  # the later calls of est and ref, in turn
+    assert [c.tobytes() for c in est.coefs_] == [c.tobytes() for c in ref.coefs_]

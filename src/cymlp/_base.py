@@ -493,7 +493,8 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             own = next(c for c in cls.__mro__ if c.__module__ == "cymlp")
             plain = (all(_static(cls, m) is _static(own, m) for m in _TRAINING_METHODS)
                      and _static(cls, "__sklearn_tags__") is _static(own, "__sklearn_tags__")
-                     and all(_static(cls, a) is None for a in _PLAIN_INSTANCE_ATTRS),
+                     and not any(a in c.__dict__ for c in cls.__mro__
+                                 for a in _PLAIN_INSTANCE_ATTRS),
                      _static(own, "_known_labels") is not None)
             cls._cymlp_trains_plain = plain
         return plain

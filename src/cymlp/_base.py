@@ -54,18 +54,19 @@ _NON_FINITE = ("Solver produced non-finite parameter weights. The input data may
 _NON_FINITE_STOCHASTIC = (" The learning rate may be too large (try a smaller "
                           "learning_rate_init).")
 # what partial_fit's lean path may rebind (besides what it restores in place)
+_PLAIN_CHANGES = ("n_outputs_", "_random_state", "n_iter_", "loss_", "t_", "best_loss_",
+                  "_no_improvement_count")
+_PLAIN_BACKUPS = ("_params", "state1", "state2")  # the scratch's roles of its copies
 # what the lean path reads from the instance's dict; a class defining any of
 # them (a property...) is not given the lean path
 _PLAIN_INSTANCE_ATTRS = ("verbose", "early_stopping", "_skl_callbacks", "_parent_callback_ctx",
                          "_callback_fit_ctx", "class_weight", "random_state", "max_iter",
                          "hidden_layer_sizes", "warm_start")
-_PLAIN_BACKUPS = ("_params", "state1", "state2")  # the scratch's roles of its arrays
-_PLAIN_CHANGES = ("n_outputs_", "_random_state", "n_iter_", "loss_", "t_", "best_loss_",
-                  "_no_improvement_count")
 # what training runs: a subclass overriding any is not given the lean path
-_TRAINING_METHODS = ("partial_fit", "_fit", "_partial_fit_lean", "_partial_fit_plain", "_validate_input",
-                     "_validated_xy", "_validated_as_is", "_known_labels", "_binarize", "_snapshot",
-                     "_restore", "_initialize", "_init_params", "_score")
+_TRAINING_METHODS = ("partial_fit", "_fit", "_partial_fit_lean", "_partial_fit_plain",
+                     "_validate_input", "_validated_xy", "_validated_as_is", "_known_labels",
+                     "_binarize", "_snapshot", "_restore", "_initialize", "_init_params",
+                     "_score")
 
 
 def _plain_hidden(hidden):
@@ -427,12 +428,8 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
             return None
         X, y = checked
         if classifier:
-            classes_ = d.get("classes_")
-            out = None
-            if type(classes_) is np.ndarray and classes_.ndim == 1 and classes_.size > 1:
-                out = scratch.target(y.shape[0], 1 if classes_.size == 2 else classes_.size,
-                                     params.dtype)
-            Y = self._known_labels(y, out=out)
+            Y = self._known_labels(y, target=lambda rows, cols: scratch.target(
+                rows, cols, params.dtype))
             if Y is None:
                 return None
         else:
@@ -465,8 +462,8 @@ class BaseMultilayerPerceptron(_callbacks.CallbackSupport, BaseEstimator, ABC):
                 self._random_state = check_random_state(seed)
             else:
                 self._random_state = scratch.seeded(seed, d.get("_random_state"))
-            partial_epoch(self, X, np.ascontiguousarray(Y, dtype=params.dtype), layout, params,
-                          batch_size, defer_x)
+            partial_epoch(self, scratch, X, np.ascontiguousarray(Y, dtype=params.dtype), layout,
+                          params, batch_size, defer_x)
             if not _train.all_finite(params):  # params: the flat buffer
                 raise ValueError(_NON_FINITE + _NON_FINITE_STOCHASTIC)
         except BaseException as exc:

@@ -349,7 +349,7 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 )
         return X, self._binarize(y)
 
-    def _known_labels(self, y, out=None):
+    def _known_labels(self, y, target=None):
         """``self._binarize(y)`` if every label of y is in ``classes_`` and
         the check of ``_validate_input`` (scikit-learn's ``unique_labels(y)``
         and its comparison with ``classes_``) is known to pass; else None,
@@ -363,10 +363,10 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
         values are all values of ``classes_``, so checking ``classes_`` checks
         y, by the same expression as type_of_target's.
 
-        ``out``: a C-contiguous float array of ``len(y)`` rows and the
-        binarized width, for labels 0 to n - 1 in int32 / int64: filled with
-        the targets as floats by the engine's ``one_hot`` in one pass (and
-        returned), instead of the boolean rows."""
+        ``target``: for labels 0 to n - 1 in int32 / int64, a function
+        ``(rows, cols)`` giving a C-contiguous float array of that shape; the
+        targets are then that array, filled as floats by the engine's
+        ``one_hot`` in one pass, instead of the boolean rows."""
         classes = self.classes_
         lb = self._label_binarizer
         if (y.ndim != 1 or y.dtype.kind not in "biuf" or type(classes) is not np.ndarray
@@ -380,9 +380,11 @@ class MLPClassifier(ClassifierMixin, BaseMultilayerPerceptron):
                 if np.any(classes != classes.astype(np.int64).astype(classes.dtype)):
                     return None
         arange = y.dtype.kind in "iu" and classes[0] == 0 and classes[-1] == classes.size - 1
-        if (arange and out is not None and y.dtype.kind == "i" and y.dtype.itemsize in (4, 8)
-                and y.flags.c_contiguous and _train.one_hot(y, classes.size, out)):
-            return out
+        if (arange and target is not None and y.dtype.kind == "i"
+                and y.dtype.itemsize in (4, 8) and y.flags.c_contiguous):
+            out = target(y.shape[0], 1 if classes.size == 2 else classes.size)
+            if _train.one_hot(y, classes.size, out):
+                return out
         if arange and y.size and 0 <= y.min() and y.max() < classes.size:
             # classes_ is sorted and unique: from 0 to size - 1 it is arange(size),
             # every y in that range is a label, and its own column

@@ -132,11 +132,15 @@ class Scratch:
         """A copy of ``array`` in this scratch's buffer for ``role`` (reused
         while size and dtype stay: no allocation, no page faults per call).
         The copy is valid until the next ``backup`` of the same role."""
+        buf = self._backup_buffer(role, array)
+        buf[...] = array
+        return buf
+
+    def _backup_buffer(self, role, array):
         buf = self._backups.get(role)
         if (buf is None or buf.shape != array.shape
                 or (buf.dtype is not array.dtype and buf.dtype != array.dtype)):
             buf = self._backups[role] = np.empty_like(array, order="C")
-        buf[...] = array
         return buf
 
     # ------------------------------------------------------------------
@@ -154,14 +158,7 @@ class Scratch:
     def backup_all(self, roles, arrays):
         """``[self.backup(role, a) for role, a in zip(roles, arrays)]``, the
         copies made by one call to the engine (``_train.copy_into``)."""
-        bufs = []
-        backups = self._backups
-        for role, array in zip(roles, arrays):
-            buf = backups.get(role)
-            if (buf is None or buf.shape != array.shape
-                    or (buf.dtype is not array.dtype and buf.dtype != array.dtype)):
-                buf = backups[role] = np.empty_like(array, order="C")
-            bufs.append(buf)
+        bufs = [self._backup_buffer(role, a) for role, a in zip(roles, arrays)]
         _train.copy_into(arrays, bufs)
         return bufs
 

@@ -261,19 +261,7 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
             stop_requested = watch is not None and watch.epoch_end()
 
             if est._no_improvement_count > est.n_iter_no_change:
-                if early_stopping:
-                    msg = (
-                        "Validation score did not improve more than "
-                        "tol=%f for %d consecutive epochs."
-                        % (est.tol, est.n_iter_no_change)
-                    )
-                else:
-                    msg = (
-                        "Training loss did not improve more than tol=%f"
-                        " for %d consecutive epochs."
-                        % (est.tol, est.n_iter_no_change)
-                    )
-                if opt.trigger_stopping(msg, est.verbose):
+                if opt.trigger_stopping(_stalled(est, early_stopping), est.verbose):
                     break
                 est._no_improvement_count = 0
 
@@ -305,7 +293,7 @@ def fit_stochastic(est, X, Y, sample_weight, layout, incremental, watch=None,
             b[...] = best
 
 
-def partial_epoch(est, X, Y, layout, params, batch_size, check_x):
+def partial_epoch(est, scratch, X, Y, layout, params, batch_size, check_x):
     """``fit_stochastic(est, X, Y, None, layout, True, params=params,
     batch_size=batch_size, check_x=check_x)`` for partial_fit's lean path
     (``_base._partial_fit_plain``), which has checked what makes the rest of
@@ -313,11 +301,11 @@ def partial_epoch(est, X, Y, layout, params, batch_size, check_x):
     call, no early stopping, no callback, no sample weight, a dense X of the
     parameters' dtype, verbose off. The same epoch, the same records, the
     same stopping rule and interruption, in fewer steps (a 200-row call is
-    a single minibatch: this Python is most of its fixed cost)."""
+    a single minibatch: this Python is most of its fixed cost). ``scratch``:
+    the estimator's (``_scratch.get(est)``), which the caller has."""
     opt = est._optimizer
     n_samples = X.shape[0]
     shuffle = est.shuffle
-    scratch = _scratch.get(est)
     net, ws, grads = scratch.engine(
         scratch.network_key(est, layout), lambda: _state.network(est, layout), batch_size,
         params.dtype, shuffle)
@@ -342,9 +330,7 @@ def partial_epoch(est, X, Y, layout, params, batch_size, check_x):
         _update_no_improvement_count(est, False, None, None, None)
         opt.iteration_ends(est.t_)
         if est._no_improvement_count > est.n_iter_no_change:
-            msg = ("Training loss did not improve more than tol=%f"
-                   " for %d consecutive epochs." % (est.tol, est.n_iter_no_change))
-            if not opt.trigger_stopping(msg, False):
+            if not opt.trigger_stopping(_stalled(est, False), False):
                 est._no_improvement_count = 0
     except KeyboardInterrupt:
         if in_epoch:
@@ -386,6 +372,15 @@ def _validation_split(est, X, Y, sample_weight, user_sample_weight=None):
     else:
         y_val = Y_val if Y_val.shape[1] > 1 else Y_val.ravel()
     return X_train, np.ascontiguousarray(Y_train), sw_train, X_val, y_val, sw_val, usw_train
+
+
+def _stalled(est, early_stopping):
+    """scikit-learn's message when ``n_iter_no_change`` epochs did not improve."""
+    if early_stopping:
+        return ("Validation score did not improve more than tol=%f for %d consecutive "
+                "epochs." % (est.tol, est.n_iter_no_change))
+    return ("Training loss did not improve more than tol=%f for %d consecutive epochs."
+            % (est.tol, est.n_iter_no_change))
 
 
 def _adam_rate(opt):

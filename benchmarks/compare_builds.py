@@ -8,13 +8,16 @@
 Each interpreter (a virtual environment with one build of cymlp installed, the
 same NumPy, SciPy and scikit-learn) runs a worker process that keeps the data
 in memory and fits cymlp's MLPClassifier on one case of run.py's main table
-(W1-W4, the same data, networks and settings) when asked. For every case,
+(W1-W4, the same data, networks and settings) when asked, or, for the
+workload ``predict``, times ``predict_proba`` on run.py's predict data (W2's
+60,000 rows, a 784-256-128-10 network fitted on 2,048 of them, as
+run.py's extra_predict). For every case,
 dtype and BLAS thread count the two workers are asked in turn, the first one
 alternating from repetition to repetition, each run after the same pause; the
 ratio new/old is taken within each repetition and the median of those ratios
 is reported (see _measure.paired_ratio). A ratio of 1.00 is no change; below 1
 the new build is faster. "same model" says whether the two builds' fitted
-parameters are bit-identical.
+parameters (for ``predict``: the probabilities) are bit-identical.
 """
 
 import argparse
@@ -49,6 +52,9 @@ def worker():
     args = run.parse_args(["--workloads", "W1,W2,W3,W4"])
     impl = _impls.cymlp_impl()
     cases = {d: run.core_cases(args, d) for d in args.dtypes}
+    for d in args.dtypes:
+        cases[d].append(run.Case("predict", "predict_proba, W2 data", None,
+                                 run.Spec((256, 128), 0.01, 128, 1)))
     prepared, warmed = {}, set()
     out = sys.stdout
     print(json.dumps({"cymlp": os.path.dirname(cymlp.__file__),
@@ -64,6 +70,10 @@ def worker():
         dtype, i, nthreads = req["dtype"], req["case"], req["threads"]
         case = cases[dtype][i]
         key = (dtype, i)
+        if case.workload == "predict":
+            print(json.dumps(_time_predict(prepared, key, args, impl, case.spec, nthreads)),
+                  file=out, flush=True)
+            continue
         if key not in prepared:
             X, y, _, _ = _data.as_dtype(case.data_key, dtype)
             prepared[key] = (X, y)
@@ -81,6 +91,37 @@ def worker():
             digest.update(np.ascontiguousarray(a).tobytes())
         print(json.dumps({"seconds": seconds, "digest": digest.hexdigest()}), file=out,
               flush=True)
+
+
+def _time_predict(prepared, key, args, impl, spec, nthreads):
+    """One timed ``predict_proba`` of run.py's predict workload: the data and
+    the model made once per dtype (the model fitted at 1 BLAS thread, so that
+    both builds predict with the same model when their fits agree)."""
+    import warnings
+
+    import numpy as np
+
+    import _data
+    import run
+
+    if key not in prepared:
+        dtype = key[0]
+        X, y, _, _ = _data.as_dtype(("synthetic", 60000, run.sizes(args, dtype)["w2"]), dtype)
+        with warnings.catch_warnings(), _measure.threads(1):
+            warnings.simplefilter("ignore")
+            model = impl.fit(impl.prepare(X[:2048], y[:2048]), spec)[1]
+        prepared[key] = (X, model, set())
+    X, model, warmed = prepared[key]
+    with _measure.threads(nthreads):
+        if nthreads not in warmed:
+            model.predict_proba(X)
+            warmed.add(nthreads)
+        time.sleep(_measure.SETTLE_SECONDS)
+        t0 = time.perf_counter()
+        proba = model.predict_proba(X)
+        seconds = time.perf_counter() - t0
+    return {"seconds": seconds,
+            "digest": hashlib.sha1(np.ascontiguousarray(proba).tobytes()).hexdigest()}
 
 
 # ---------------------------------------------------------------- driver side
@@ -119,7 +160,8 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--threads", default="2,1")
     ap.add_argument("--workloads", default="W1,W2,W3,W4",
-                    help="the main table's workloads to run (default all four)")
+                    help="the main table's workloads to run (default all four), "
+                         "and predict (run.py's predict workload: predict_proba)")
     ap.add_argument("--dtypes", default="float32,float64")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--json", metavar="PATH")
@@ -158,7 +200,7 @@ def main(argv=None):
                                                         ratio), file=sys.stderr)
     for w in workers.values():
         w.close()
-    head = ("cymlp fit, old vs new build, %d repetitions alternating, %.0f s, "
+    head = ("cymlp, old vs new build, %d repetitions alternating, %.0f s, "
             "load from other processes %s cores" % (
                 args.reps, time.perf_counter() - t_start,
                 "?" if load.value is None else "%.2f" % load.value))

@@ -53,8 +53,7 @@ def worker():
     impl = _impls.cymlp_impl()
     cases = {d: run.core_cases(args, d) for d in args.dtypes}
     for d in args.dtypes:
-        cases[d].append(run.Case("predict", "predict_proba, W2 data", None,
-                                 run.Spec((256, 128), 0.01, 128, 1)))
+        cases[d].append(run.Case("predict", "predict_proba, W2 data", None, run.PREDICT_SPEC))
     prepared, warmed = {}, set()
     out = sys.stdout
     print(json.dumps({"cymlp": os.path.dirname(cymlp.__file__),
@@ -101,15 +100,13 @@ def _time_predict(prepared, key, args, impl, spec, nthreads):
 
     import numpy as np
 
-    import _data
     import run
 
     if key not in prepared:
-        dtype = key[0]
-        X, y, _, _ = _data.as_dtype(("synthetic", 60000, run.sizes(args, dtype)["w2"]), dtype)
+        X, _, small = run.predict_data(args, key[0])
         with warnings.catch_warnings(), _measure.threads(1):
             warnings.simplefilter("ignore")
-            model = impl.fit(impl.prepare(X[:2048], y[:2048]), spec)[1]
+            model = impl.fit(impl.prepare(*small), spec)[1]
         prepared[key] = (X, model, set())
     X, model, warmed = prepared[key]
     with _measure.threads(nthreads):

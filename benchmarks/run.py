@@ -235,6 +235,14 @@ def extra_opt(args, dtype, nthreads, impls):
 # repetition ranged 0.61-1.29, and the median of 5 or 9 of them 89-97 % from run
 # to run for the same build (benchmarks/README.md, "predict at 2 threads").
 PREDICT_MIN_REPS = 25
+PREDICT_SPEC = Spec((256, 128), 0.01, 128, 1)
+
+
+def predict_data(args, dtype):
+    """The predict workload's data (W2's) and the slice its models are fitted
+    on (with PREDICT_SPEC; also compare_builds.py's)."""
+    X, y, _, _ = _data.as_dtype(("synthetic", 60000, sizes(args, dtype)["w2"]), dtype)
+    return X, y, (X[:2048], y[:2048])
 
 
 def extra_predict(args, dtype, nthreads, impls):
@@ -243,11 +251,10 @@ def extra_predict(args, dtype, nthreads, impls):
     repetitions."""
     gm = _gemm(impls)
     chunk = 1024
-    n = sizes(args, dtype)["w2"]
-    X, y, _, _ = _data.as_dtype(("synthetic", 60000, n), dtype)
-    spec = Spec((256, 128), 0.01, 128, 1)
+    X, y, small = predict_data(args, dtype)
+    n = X.shape[0]
+    spec = PREDICT_SPEC
     units = _impls.layer_units(X.shape[1], spec, np.unique(y).size)
-    small = (X[:2048], y[:2048])
     models = {}
     by_name = {i.name: i for i in impls if i.available}
     for name in ("cymlp", "sklearn", "torch"):

@@ -60,11 +60,19 @@ print("SAME_AS_INITIAL", bool(np.array_equal(est._params, init._params)))
 """
 
 
+# Python's own Ctrl-C handler in the child, as an interactive session has it,
+# whatever the parent left: a process started with SIGINT ignored (a background
+# job of a non-interactive shell, and so its pytest and pytest's children)
+# inherits SIG_IGN, and Python then installs no handler of its own
+DEFAULT_SIGINT = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+
 def _run_and_interrupt(code, trigger, delay):
-    """Start ``code``; when a stdout line starts with ``trigger``, wait ``delay`` s
-    and send SIGINT; return (the lines, seconds from SIGINT to the RETURNED line)."""
-    proc = subprocess.Popen([sys.executable, "-u", "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    """Start ``code`` (with Python's default SIGINT handler); when a stdout line
+    starts with ``trigger``, wait ``delay`` s and send SIGINT; return (the lines,
+    seconds from SIGINT to the RETURNED line)."""
+    proc = subprocess.Popen([sys.executable, "-u", "-c", DEFAULT_SIGINT + code],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines, sent, returned = [], None, None
     timer = threading.Timer(300, proc.kill)
     timer.start()
